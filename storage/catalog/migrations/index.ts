@@ -1,0 +1,12 @@
+/**
+ * The ordered list of catalog migrations. Append only: a migration that has shipped
+ * is never edited, because catalogs in courts have already run it.
+ */
+import type { Kysely } from 'kysely';
+import type { CatalogDialect } from '../dialect.ts';
+import * as m0001 from './0001-initial.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Up = (db: Kysely<any>, dialect: CatalogDialect) => Promise<void>;
+
+export const MIGRATIONS: readonly { name: string; up: Up }[] = [{ name: '0001-initial', up: m0001.up }];
