@@ -10,6 +10,6 @@ export default defineConfig({
     // ffmpeg, PostgreSQL, Redis and the S3 server, so keep it to two at a time.
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -24,11 +24,6 @@ interface KeySpec<T> {
   secret?: boolean;
 }
 
-const bool = z
-  .string()
-  .transform((s) => s.trim().toLowerCase())
-  .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']))
-  .transform((s) => ['1', 'true', 'yes', 'on'].includes(s));
 const int = (min: number, max: number) =>
   z
     .string()

@@ -1,0 +1,146 @@
+/**
+ * Opens the backends the configuration names. This is the one place that chooses
+ * SQLite or PostgreSQL, the local directory or S3, the in-process queue or bull
+ * (STYLE.md 5); the scaled-out drivers are imported only when chosen.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SystemClock, type Clock, type Config, type Logger } from '../core/index.ts';
+import {
+  Catalog,
+  JOB_NAMES,
+  UrlSigner,
+  createJobQueue,
+  createObjectStore,
+  createRepositories,
+  objectVerifyHandler,
+  type JobHandlers,
+  type JobQueue,
+  type ObjectStore,
+  type Repositories,
+} from '../storage/index.ts';
+import type { BackendProbe } from '../web/index.ts';
+
+export interface Backends {
+  config: Config;
+  clock: Clock;
+  catalog: Catalog;
+  repos: Repositories;
+  objects: ObjectStore;
+  queue: JobQueue;
+  signer: UrlSigner;
+  probes: BackendProbe[];
+  /** Closes children first-in-last-out; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The HMAC key for hub-signed URLs: from configuration, or made once and kept in the data dir. */
+export function urlSigningSecret(config: Config): string {
+  if (config.urlSigningSecret) return config.urlSigningSecret;
+  const file = path.join(config.dataDir, 'keys', 'url-signing.key');
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const secret = crypto.randomBytes(32).toString('base64url');
+  // 'wx': if another process made it first, keep theirs.
+  try {
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch {
+    return fs.readFileSync(file, 'utf8').trim();
+  }
+}
+
+export async function openBackends(config: Config, logger: Logger): Promise<Backends> {
+  const clock = new SystemClock();
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+
+    const catalog = await Catalog.open(
+      config.catalog === 'sqlite'
+        ? { dialect: 'sqlite', path: config.sqlitePath }
+        : { dialect: 'postgres', url: config.databaseUrl!, schema: config.databaseSchema },
+      logger,
+    );
+    opened.push(catalog);
+    await catalog.migrate();
+
+    const signer = new UrlSigner(urlSigningSecret(config));
+    const objects =
+      config.objects === 'fs'
+        ? await createObjectStore({ driver: 'fs', root: config.objectsDir, signer, logger })
+        : await createObjectStore({
+            driver: 's3',
+            endpoint: config.s3Endpoint!,
+            region: config.s3Region,
+            accessKey: config.s3AccessKey!,
+            secretKey: config.s3SecretKey!,
+            bucket: config.s3Bucket,
+            retentionDays: config.retentionDays,
+            logger,
+          });
+    opened.push(objects);
+    await objects.init();
+
+    const queue =
+      config.queue === 'inline'
+        ? await createJobQueue({ driver: 'inline', catalog, names: JOB_NAMES, logger, clock })
+        : await createJobQueue({
+            driver: 'bull',
+            redisUrl: config.redisUrl,
+            prefix: config.queuePrefix,
+            names: JOB_NAMES,
+            logger,
+          });
+    opened.push(queue);
+
+    const repos = createRepositories(catalog.db);
+    const probes: BackendProbe[] = [
+      { name: 'catalog', driver: config.catalog, check: () => catalog.health() },
+      { name: 'objects', driver: config.objects, check: () => objects.health() },
+      { name: 'queue', driver: config.queue, check: () => queue.health() },
+    ];
+    let closed = false;
+    return {
+      config,
+      clock,
+      catalog,
+      repos,
+      objects,
+      queue,
+      signer,
+      probes,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await closeAll(opened, logger);
+      },
+    };
+  } catch (error) {
+    await closeAll(opened, logger);
+    throw error;
+  }
+}
+
+async function closeAll(opened: { close(): Promise<void> }[], logger: Logger): Promise<void> {
+  for (const item of opened.reverse()) {
+    await item.close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing a backend'));
+  }
+}
+
+/** Every job's handler: a missing one does not compile, and start-up checks again. */
+export function jobHandlers(backends: Backends, logger: Logger): JobHandlers {
+  return {
+    'object.verify': objectVerifyHandler({
+      objects: backends.objects,
+      segments: backends.repos.segments,
+      clock: backends.clock,
+      logger: logger.child({ job: 'object.verify' }),
+    }),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The `hattama` command: composes the modules into processes. No business logic here.
+ * Commands are imported when run, so `--help` stays fast and loads no backend code.
+ */
+import { Command } from 'commander';
+import { HATTAMA_VERSION, configReferenceMarkdown } from '../core/index.ts';
+import { runCommand, EXIT } from './run-command.ts';
+
+const serve = (role: 'all' | 'hub' | 'worker') => async () =>
+  (await import('./commands/serve.ts')).serveCommand(role);
+
+const program = new Command()
+  .name('hattama')
+  .description('Records court hearings as tamper-evident evidence, transcribes them and produces signed brief protocols.')
+  .version(HATTAMA_VERSION)
+  .showHelpAfterError('(run "hattama --help" for the commands)')
+  .exitOverride((err) => {
+    // commander's own usage errors exit 2 like every other usage error of ours.
+    process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+  });
+
+program
+  .command('all')
+  .description('Run the embedded service: hub, worker and demo recorder in one process (SQLite, local objects, in-process jobs).')
+  .action(() => runCommand(serve('all')));
+
+program
+  .command('hub')
+  .description('Run the hub (API, ws endpoints, UI) of a scaled-out deployment, configured by environment.')
+  .action(() => runCommand(serve('hub')));
+
+program
+  .command('worker')
+  .description('Run a job worker (integrity checks, transcription, protocols) of a scaled-out deployment.')
+  .action(() => runCommand(serve('worker')));
+
+program
+  .command('config')
+  .description('Print the effective configuration from the environment, secrets masked; exits 2 if it is invalid.')
+  .option('--json', 'print one JSON object')
+  .option('--reference', 'print the configuration reference (Markdown table) of every variable')
+  .action((opts: { json?: boolean; reference?: boolean }) =>
+    runCommand(async () => {
+      if (opts.reference) process.stdout.write(`${configReferenceMarkdown()}\n`);
+      else (await import('./commands/config.ts')).configCommand(opts);
+    }),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,3 @@
+export { createApp, type AppOptions } from './app.ts';
+export type { BackendProbe } from './routes/health.routes.ts';
+export { problemFor, type Problem } from './middlewares/problem.ts';
