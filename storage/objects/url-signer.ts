@@ -1,0 +1,77 @@
+/**
+ * Hub-signed object URLs for the filesystem driver, the counterpart of S3 presigned URLs:
+ * `/objects/<key>?expires=<unix s>&sig=<hex HMAC-SHA256>[&filename=...]`. The hub hands
+ * one out only after the access-policy check (DESIGN.md: presigned URLs are short-lived),
+ * and its /objects route serves the bytes only if verify() says 'ok'.
+ */
+import crypto from 'node:crypto';
+import { ValidationError } from '../../core/index.ts';
+import { isValidObjectKey, validateObjectKey } from './keys.ts';
+
+export type UrlVerdict = 'ok' | 'expired' | 'bad-signature';
+
+export interface SignedUrlParts {
+  key: string;
+  expires: number | string;
+  sig: string;
+  filename?: string | undefined;
+}
+
+/** Below this the HMAC key is guessable; 32 random bytes in base64 is 44 characters. */
+export const MIN_SECRET_LENGTH = 32;
+const SIG_HEX = /^[0-9a-f]{64}$/;
+
+export class UrlSigner {
+  private readonly secret: Buffer;
+  private readonly clock: { now(): number };
+
+  constructor(secret: string, clock: { now(): number } = Date) {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      throw new ValidationError(`the URL signing secret must be at least ${MIN_SECRET_LENGTH} characters`);
+    }
+    this.secret = Buffer.from(secret, 'utf8');
+    this.clock = clock;
+  }
+
+  /** A relative URL valid for `expirySeconds` from now. */
+  sign(key: string, expirySeconds: number, filename?: string): string {
+    validateObjectKey(key);
+    const expires = Math.floor(this.clock.now() / 1000) + expirySeconds;
+    const query = new URLSearchParams({ expires: String(expires), sig: this.mac(key, expires, filename) });
+    if (filename !== undefined) query.set('filename', filename);
+    // Keys are [A-Za-z0-9._/-] only (keys.ts), so they need no escaping in a path.
+    return `/objects/${key}?${query.toString()}`;
+  }
+
+  /** The signature is checked before expiry, so a forged URL never reads as merely 'expired'. */
+  verify(parts: SignedUrlParts): UrlVerdict {
+    const expires = typeof parts.expires === 'string' ? Number(parts.expires) : parts.expires;
+    if (!Number.isSafeInteger(expires) || typeof parts.sig !== 'string' || !SIG_HEX.test(parts.sig)) {
+      return 'bad-signature';
+    }
+    if (!isValidObjectKey(parts.key)) return 'bad-signature';
+    const expected = Buffer.from(this.mac(parts.key, expires, parts.filename), 'hex');
+    // timingSafeEqual: comparing MACs in constant time leaks nothing about the right one.
+    if (!crypto.timingSafeEqual(expected, Buffer.from(parts.sig, 'hex'))) return 'bad-signature';
+    return Math.floor(this.clock.now() / 1000) > expires ? 'expired' : 'ok';
+  }
+
+  private mac(key: string, expires: number, filename: string | undefined): string {
+    // Newline framing is unambiguous: valid keys never contain "\n" and the filename comes last.
+    const payload = `hattama-object-url-v1\n${key}\n${expires}\n${filename ?? ''}`;
+    return crypto.createHmac('sha256', this.secret).update(payload, 'utf8').digest('hex');
+  }
+}
+
+/**
+ * Content-Disposition for a download name (RFC 6266): an ASCII fallback plus the exact
+ * UTF-8 name in filename*, so Cyrillic and Kazakh names survive.
+ */
+export function contentDisposition(filename: string): string {
+  const fallback = filename.replace(/[^\x20-\x7e]|["\\%;]/g, '_');
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
