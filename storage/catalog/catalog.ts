@@ -40,6 +40,8 @@ export class Catalog {
     readonly dialect: CatalogDialect,
     private readonly logger: Logger | undefined,
     private readonly describeTarget: string,
+    /** PostgreSQL schema; Kysely must look for its migration tables there, not in any schema. */
+    private readonly schema: string | undefined = undefined,
   ) {}
 
   /** Opens a connection (pool); does not migrate. */
@@ -86,7 +88,7 @@ export class Catalog {
     const db = new Kysely<CatalogSchema>({ dialect: new PostgresDialect({ pool }) });
     const safeUrl = new URL(options.url);
     safeUrl.password = '';
-    return new Catalog(db, 'postgres', logger, `${safeUrl.host}${safeUrl.pathname} schema ${schema}`);
+    return new Catalog(db, 'postgres', logger, `${safeUrl.host}${safeUrl.pathname} schema ${schema}`, schema);
   }
 
   /**
@@ -108,6 +110,7 @@ export class Catalog {
       provider: { getMigrations: async () => migrations },
       migrationTableName: MIGRATION_TABLE,
       migrationLockTableName: MIGRATION_LOCK_TABLE,
+      ...(this.schema ? { migrationTableSchema: this.schema } : {}),
     });
     const { error, results } = await migrator.migrateToLatest();
     const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
