@@ -35,10 +35,9 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-/** The HMAC key for hub-signed URLs: from configuration, or made once and kept in the data dir. */
-export function urlSigningSecret(config: Config): string {
-  if (config.urlSigningSecret) return config.urlSigningSecret;
-  const file = path.join(config.dataDir, 'keys', 'url-signing.key');
+/** A random secret made once and kept (mode 0600) under <data>/keys/; concurrent makers agree. */
+function secretFile(config: Config, name: string): string {
+  const file = path.join(config.dataDir, 'keys', name);
   try {
     return fs.readFileSync(file, 'utf8').trim();
   } catch (error) {
@@ -53,6 +52,41 @@ export function urlSigningSecret(config: Config): string {
   } catch {
     return fs.readFileSync(file, 'utf8').trim();
   }
+}
+
+/** The HMAC key for hub-signed URLs: from configuration, or made once and kept in the data dir. */
+export function urlSigningSecret(config: Config): string {
+  return config.urlSigningSecret ?? secretFile(config, 'url-signing.key');
+}
+
+/** The object store the configuration names, initialised (directory or bucket made). */
+export async function openObjectStore(config: Config, logger: Logger, signer?: UrlSigner): Promise<ObjectStore> {
+  const objects =
+    config.objects === 'fs'
+      ? await createObjectStore({
+          driver: 'fs',
+          root: config.objectsDir,
+          signer: signer ?? new UrlSigner(urlSigningSecret(config)),
+          logger,
+        })
+      : await createObjectStore({
+          driver: 's3',
+          endpoint: config.s3Endpoint!,
+          region: config.s3Region,
+          accessKey: config.s3AccessKey!,
+          secretKey: config.s3SecretKey!,
+          bucket: config.s3Bucket,
+          retentionDays: config.retentionDays,
+          logger,
+        });
+  await objects.init();
+  return objects;
+}
+
+/** The administrator token: from configuration, or made once and kept (0600) in the data dir. */
+export function adminToken(config: Config): { token: string; file: string | null } {
+  if (config.adminToken) return { token: config.adminToken, file: null };
+  return { token: secretFile(config, 'admin.token'), file: path.join(config.dataDir, 'keys', 'admin.token') };
 }
 
 export async function openBackends(config: Config, logger: Logger): Promise<Backends> {
@@ -71,21 +105,8 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
     await catalog.migrate();
 
     const signer = new UrlSigner(urlSigningSecret(config));
-    const objects =
-      config.objects === 'fs'
-        ? await createObjectStore({ driver: 'fs', root: config.objectsDir, signer, logger })
-        : await createObjectStore({
-            driver: 's3',
-            endpoint: config.s3Endpoint!,
-            region: config.s3Region,
-            accessKey: config.s3AccessKey!,
-            secretKey: config.s3SecretKey!,
-            bucket: config.s3Bucket,
-            retentionDays: config.retentionDays,
-            logger,
-          });
+    const objects = await openObjectStore(config, logger, signer);
     opened.push(objects);
-    await objects.init();
 
     const queue =
       config.queue === 'inline'

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { HATTAMA_VERSION, configReferenceMarkdown } from '../core/index.ts';
 import { runCommand, EXIT } from './run-command.ts';
 
-const serve = (role: 'all' | 'hub' | 'worker') => async () =>
+const serve = (role: 'all' | 'hub' | 'worker' | 'recorder') => async () =>
   (await import('./commands/serve.ts')).serveCommand(role);
 
 const program = new Command()
@@ -35,6 +35,11 @@ program
   .action(() => runCommand(serve('worker')));
 
 program
+  .command('recorder')
+  .description('Run a courtroom recorder node: captures its sources, spools, uploads and registers with the hub (HATTAMA_HUB_URL).')
+  .action(() => runCommand(serve('recorder')));
+
+program
   .command('config')
   .description('Print the effective configuration from the environment, secrets masked; exits 2 if it is invalid.')
   .option('--json', 'print one JSON object')
@@ -44,6 +49,18 @@ program
       if (opts.reference) process.stdout.write(`${configReferenceMarkdown()}\n`);
       else (await import('./commands/config.ts')).configCommand(opts);
     }),
+  );
+
+program
+  .command('verify')
+  .description(
+    "Check a recording's integrity: every segment's SHA-256 and each track's hash chain against the manifest; exits 1 naming each problem.",
+  )
+  .argument('<manifest-or-hearing>', 'a manifest.json file, or the id of a hearing in the catalog')
+  .option('--data-dir <dir>', 'data directory for this run (instead of HATTAMA_DATA_DIR)')
+  .option('--json', 'print one JSON object')
+  .action((target: string, opts: { dataDir?: string; json?: boolean }) =>
+    runCommand(async () => (await import('./commands/verify.ts')).verifyCommand(target, opts)),
   );
 
 await program.parseAsync(process.argv);

@@ -252,6 +252,41 @@ export const CONFIG_KEYS = {
     unit: 'path',
     doc: 'ffprobe binary; defaults to ffprobe beside ffmpeg, then on PATH.',
   }),
+  segmentSeconds: key({
+    env: 'HATTAMA_SEGMENT_SECONDS',
+    schema: int(2, 10),
+    default: '4',
+    unit: 'seconds',
+    doc: 'Length of the recorded segments of every track.',
+  }),
+  spoolDir: key({
+    env: 'HATTAMA_SPOOL_DIR',
+    schema: nonEmpty.optional(),
+    default: undefined,
+    unit: 'path',
+    doc: "Recorder node's local spool; defaults to <HATTAMA_DATA_DIR>/spool. Keep it on a local disk.",
+  }),
+  spoolFloorMb: key({
+    env: 'HATTAMA_SPOOL_FLOOR_MB',
+    schema: int(0, 10_000_000),
+    default: '1024',
+    unit: 'MiB',
+    doc: 'Free space on the spool disk below which the recorder raises a disk-low alarm.',
+  }),
+  silenceSeconds: key({
+    env: 'HATTAMA_SILENCE_SECONDS',
+    schema: int(2, 3600),
+    default: '10',
+    unit: 'seconds',
+    doc: 'A microphone quieter than -70 dBFS for this long raises a microphone-silent alarm.',
+  }),
+  recorderSources: key({
+    env: 'HATTAMA_RECORDER_SOURCES',
+    schema: nonEmpty,
+    default: 'demo',
+    unit: 'path or "demo"',
+    doc: 'JSON file describing the camera and microphones of this node; "demo" = test pattern and four tones.',
+  }),
   hubUrl: key({
     env: 'HATTAMA_HUB_URL',
     schema: url(['ws:', 'wss:', 'http:', 'https:']).optional(),
@@ -281,9 +316,10 @@ type ValueOf<K extends keyof Keys> = Keys[K] extends KeySpec<infer T> ? T : neve
 type RawConfig = { [K in keyof Keys]: ValueOf<K> };
 
 /** The validated configuration, with derived paths resolved to absolute ones. */
-export interface Config extends Omit<RawConfig, 'sqlitePath' | 'objectsDir'> {
+export interface Config extends Omit<RawConfig, 'sqlitePath' | 'objectsDir' | 'spoolDir'> {
   sqlitePath: string;
   objectsDir: string;
+  spoolDir: string;
   courtNetworkList: readonly string[];
 }
 
@@ -346,6 +382,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir,
     sqlitePath: path.resolve(cwd, r.sqlitePath ?? path.join(dataDir, 'catalog.sqlite')),
     objectsDir: path.resolve(cwd, r.objectsDir ?? path.join(dataDir, 'objects')),
+    spoolDir: path.resolve(cwd, r.spoolDir ?? path.join(dataDir, 'spool')),
     courtNetworkList: r.courtNetworks
       .split(',')
       .map((s) => s.trim())

@@ -3,3 +3,7 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './clock.ts';
 export * from './version.ts';
+export * from './hash-chain.ts';
+export * from './canonical-json.ts';
+export * from './domain.ts';
+export * from './recorder-protocol.ts';

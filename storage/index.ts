@@ -4,3 +4,5 @@ export * from './objects/index.ts';
 export * from './queue/index.ts';
 export * from './audit-log.ts';
 export * from './object-verify.job.ts';
+export * from './manifest.ts';
+export * from './manifest-verify.ts';

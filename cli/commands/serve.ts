@@ -1,29 +1,128 @@
 /**
- * The long-running roles: `all` (embedded, every role in one process), `hub` and
- * `worker` (scaled out). Each opens its backends, starts its parts, and closes them in
- * reverse order on SIGINT/SIGTERM.
+ * The long-running roles: `all` (embedded: hub, worker and the demo courtroom's
+ * recorder in one process), and `hub`, `worker`, `recorder` (scaled out). Each opens
+ * what it needs, starts its parts, and closes them in reverse order on SIGINT/SIGTERM.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import { once } from 'node:events';
+import crypto from 'node:crypto';
+import {
+  SystemClock,
+  ValidationError,
+  createLogger,
+  errorMessage,
+  loadConfig,
+  type Config,
+  type Logger,
+} from '../../core/index.ts';
+import { DEMO_SOURCES, RecorderNode, nodeSourcesSchema, resolveFfmpegPath, type NodeSources } from '../../recorder/index.ts';
 import { assertCompleteHandlers, JOB_NAMES } from '../../storage/index.ts';
-import { createApp } from '../../web/index.ts';
-import { createLogger, loadConfig, type Config, type Logger } from '../../core/index.ts';
-import { jobHandlers, openBackends, type Backends } from '../backends.ts';
+import { createApp, createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+import { adminToken, jobHandlers, openBackends, openObjectStore, type Backends } from '../backends.ts';
 
-export type Role = 'all' | 'hub' | 'worker';
+export type Role = 'all' | 'hub' | 'worker' | 'recorder';
 
 export interface Running {
-  backends: Backends;
+  backends: Backends | null;
+  hub: Hub | null;
+  recorder: RecorderNode | null;
   server: http.Server | null;
   url: string | null;
+  adminToken: string | null;
+  adminTokenFile: string | null;
   close(): Promise<void>;
 }
 
-/** Starts a role; used by the CLI and by tests that need a whole hub in-process. */
+export const DEMO = { courtId: 'demo-court', courtroomId: 'demo-room' } as const;
+
+/** Reads the node's sources: the built-in demo, or a JSON file checked against the schema. */
+export function loadSources(spec: string): NodeSources {
+  if (spec === 'demo') return DEMO_SOURCES;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(spec, 'utf8'));
+  } catch (error) {
+    throw new ValidationError(`HATTAMA_RECORDER_SOURCES: cannot read ${spec}: ${errorMessage(error)}`);
+  }
+  const parsed = nodeSourcesSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new ValidationError(
+      `HATTAMA_RECORDER_SOURCES: ${spec} is not a valid sources file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
+}
+
+/** The embedded demo courtroom and its recorder node; the node gets a fresh token each start. */
+async function seedDemo(backends: Backends, nodeId: string): Promise<string> {
+  const { repos, clock } = backends;
+  const now = clock.now();
+  if (!(await repos.courts.findCourt(DEMO.courtId)))
+    await repos.courts.insertCourt({ id: DEMO.courtId, name: 'Demo District Court', created_at: now });
+  if (!(await repos.courts.findCourtroom(DEMO.courtroomId)))
+    await repos.courts.insertCourtroom({ id: DEMO.courtroomId, court_id: DEMO.courtId, name: 'Courtroom 1', created_at: now });
+  const token = crypto.randomBytes(24).toString('base64url');
+  if (await repos.recorderNodes.find(nodeId)) await repos.recorderNodes.setTokenHash(nodeId, hashNodeToken(token));
+  else
+    await repos.recorderNodes.insert({
+      id: nodeId,
+      courtroom_id: DEMO.courtroomId,
+      name: 'Demo recorder (test pattern and four microphones)',
+      token_hash: hashNodeToken(token),
+      created_at: now,
+      last_seen_at: null,
+      revoked_at: null,
+    });
+  return token;
+}
+
+async function startRecorder(config: Config, logger: Logger, hubUrl: string, token: string): Promise<RecorderNode> {
+  const objects = await openObjectStore(config, logger);
+  try {
+    return await RecorderNode.create({
+      nodeId: config.recorderId,
+      token,
+      hubUrl,
+      spoolDir: config.spoolDir,
+      sources: loadSources(config.recorderSources),
+      segmentSeconds: config.segmentSeconds,
+      ffmpegPath: resolveFfmpegPath(config.ffmpegPath),
+      objects,
+      clock: new SystemClock(),
+      logger,
+      diskFloorBytes: config.spoolFloorMb * 1024 * 1024,
+      levelAlarms: { silenceDb: -70, silenceSeconds: config.silenceSeconds, clipDb: -0.1 },
+    });
+  } catch (error) {
+    await objects.close();
+    throw error;
+  }
+}
+
+/** Starts a role; used by the CLI and by tests that need a whole stack in-process. */
 export async function startRole(role: Role, config: Config, logger: Logger): Promise<Running> {
+  if (role === 'recorder') {
+    if (!config.hubUrl) throw new ValidationError('HATTAMA_HUB_URL: required for the recorder role (e.g. ws://hub:8080)');
+    if (!config.recorderToken) throw new ValidationError('HATTAMA_RECORDER_TOKEN: required for the recorder role');
+    const recorder = await startRecorder(config, logger, config.hubUrl, config.recorderToken);
+    return {
+      backends: null,
+      hub: null,
+      recorder,
+      server: null,
+      url: null,
+      adminToken: null,
+      adminTokenFile: null,
+      close: () => recorder.close(),
+    };
+  }
+
   const backends = await openBackends(config, logger);
   let server: http.Server | null = null;
+  let hub: Hub | null = null;
+  let recorder: RecorderNode | null = null;
   let url: string | null = null;
+  const admin = adminToken(config);
   try {
     if (role === 'all' || role === 'worker') {
       const handlers = jobHandlers(backends, logger);
@@ -31,27 +130,51 @@ export async function startRole(role: Role, config: Config, logger: Logger): Pro
       await backends.queue.start(handlers, { concurrency: config.workerConcurrency });
     }
     if (role === 'all' || role === 'hub') {
-      const app = createApp({ logger, probes: backends.probes, role });
-      server = http.createServer(app);
-      server.listen(config.port, config.host);
-      await once(server, 'listening');
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-      url = `http://${host}:${port}`;
+      hub = createHub({
+        repos: backends.repos,
+        objects: backends.objects,
+        queue: backends.queue,
+        clock: backends.clock,
+        logger,
+        adminToken: admin.token,
+        segmentSeconds: config.segmentSeconds,
+        probes: backends.probes,
+        role,
+      });
+    }
+    const app = hub?.app ?? createApp({ logger, probes: backends.probes, role });
+    server = http.createServer(app);
+    hub?.attach(server);
+    server.listen(config.port, config.host);
+    await once(server, 'listening');
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    url = `http://${host}:${port}`;
+    if (role === 'all') {
+      const token = await seedDemo(backends, config.recorderId);
+      recorder = await startRecorder(config, logger.child({ role: 'recorder' }), url, token);
     }
   } catch (error) {
+    await recorder?.close();
     server?.close();
+    await hub?.close();
     await backends.close();
     throw error;
   }
   let closing: Promise<void> | null = null;
   return {
     backends,
+    hub,
+    recorder,
     server,
     url,
+    adminToken: hub ? admin.token : null,
+    adminTokenFile: hub ? admin.file : null,
     close() {
       closing ??= (async () => {
+        await recorder?.close();
+        await hub?.close();
         if (server) {
           server.closeAllConnections();
           await new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -71,8 +194,16 @@ export async function serveCommand(role: Role): Promise<void> {
     { url: running.url, dataDir: config.dataDir, catalog: config.catalog, objects: config.objects, queue: config.queue },
     'hattama started',
   );
-  if (running.url) process.stdout.write(`Hattama (${role}) is listening on ${running.url}\n`);
-  else process.stdout.write(`Hattama (${role}) is running; stop it with Ctrl-C\n`);
+  const lines = [running.url ? `Hattama (${role}) is listening on ${running.url}` : `Hattama (${role}) is running`];
+  if (running.adminTokenFile) lines.push(`API token (Authorization: Bearer …): ${running.adminTokenFile}`);
+  if (role === 'all')
+    lines.push(
+      `Demo courtroom "${DEMO.courtroomId}" with recorder "${config.recorderId}". Try:`,
+      `  curl -H "Authorization: Bearer $(cat ${running.adminTokenFile ?? '<token>'})" -H 'content-type: application/json' \\`,
+      `    -d '{"courtroomId":"${DEMO.courtroomId}","caseNumber":"2-1/2026","title":"Demo","judge":"Judge"}' ${running.url}/api/hearings`,
+    );
+  lines.push('Stop with Ctrl-C.');
+  process.stdout.write(`${lines.join('\n')}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');

@@ -119,7 +119,7 @@ function contractSuite(dialect: CatalogDialect) {
   });
 
   it('keeps markers in time order and ignores a replayed marker id', async () => {
-    const m = { hearing_id: 'h1', kind: 'opening', text: '', author: 'operator', created_at: T0 };
+    const m = { hearing_id: 'h1', kind: 'opening', text: '', author: 'operator', created_at: T0, end_ms: null };
     expect(await repos.markers.insert({ ...m, id: 'm2', at_ms: T0 + 2000 })).toBe(true);
     expect(await repos.markers.insert({ ...m, id: 'm1', at_ms: T0 + 1000 })).toBe(true);
     expect(await repos.markers.insert({ ...m, id: 'm1', at_ms: T0 + 5000, text: 'replayed' })).toBe(false);

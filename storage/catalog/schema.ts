@@ -87,6 +87,8 @@ export interface MarkerTable {
   id: string;
   hearing_id: string;
   at_ms: number;
+  /** End of a span (a recorder restart's gap); null for a point in time. */
+  end_ms: number | null;
   kind: string;
   text: string;
   author: string;

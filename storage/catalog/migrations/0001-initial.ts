@@ -104,6 +104,7 @@ export async function up(db: Db, dialect: CatalogDialect): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('hearing_id', 'text', (c) => c.notNull().references('hearings.id'))
     .addColumn('at_ms', 'bigint', (c) => c.notNull())
+    .addColumn('end_ms', 'bigint')
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('text', 'text', (c) => c.notNull())
     .addColumn('author', 'text', (c) => c.notNull())

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { nodeSourcesSchema, DEMO_SOURCES } from '../sources/sources.ts';
+import { buildCaptureSpec, escapeFilterValue, planTracks, specToArgs } from './capture-args.ts';
+import { toFluentCommand } from './ffmpeg-runner.ts';
+
+const argsOf = (spec: ReturnType<typeof buildCaptureSpec>) => specToArgs(spec);
+
+describe('capture arguments', () => {
+  it('plans video, mix and one track per microphone', () => {
+    expect(planTracks(DEMO_SOURCES).map((t) => t.name)).toEqual(['video', 'mix', 'mic-1', 'mic-2', 'mic-3', 'mic-4']);
+    const audioOnly = nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'tone', frequencies: [300] } });
+    expect(planTracks(audioOnly).map((t) => t.name)).toEqual(['mix', 'mic-1']);
+  });
+
+  it('writes every track as MPEG-TS segments with a segment list and continuous timestamps', () => {
+    const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 4, runDir: '/spool/h1/run-0001' }));
+    for (const track of ['video', 'mix', 'mic-1', 'mic-4']) {
+      expect(args).toContain(`/spool/h1/run-0001/${track}/%06d.ts`);
+      expect(args).toContain(`/spool/h1/run-0001/${track}/segments.csv`);
+    }
+    const segmentFlags = args.filter((a, i) => args[i - 1] === '-segment_time');
+    expect(segmentFlags).toEqual(['4', '4', '4', '4', '4', '4']);
+    expect(args.filter((a, i) => args[i - 1] === '-reset_timestamps')).toEqual(Array(6).fill('0'));
+    expect(args.filter((a, i) => args[i - 1] === '-flush_packets')).toEqual(Array(6).fill('1'));
+  });
+
+  it('encodes a test pattern with a key frame at every segment boundary', () => {
+    const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 6, runDir: '/r' })).slice(5);
+    expect(args.slice(0, 4)).toEqual(['-re', '-f', 'lavfi', '-i']);
+    expect(args[4]).toMatch(/^testsrc2=size=640x360:rate=25,drawtext=/);
+    expect(args).toContain('expr:gte(t,n_forced*6)');
+    expect(args).toContain('libx264');
+  });
+
+  it('stream-copies an H.264 IP camera and never re-encodes it', () => {
+    const sources = nodeSourcesSchema.parse({
+      camera: { kind: 'rtsp', url: 'rtsp://10.0.0.5/stream1' },
+      microphones: { kind: 'tone', frequencies: [440] },
+    });
+    const args = argsOf(buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' })).slice(5);
+    expect(args.slice(0, 4)).toEqual(['-rtsp_transport', 'tcp', '-i', 'rtsp://10.0.0.5/stream1']);
+    const v = args.indexOf('0:v:0');
+    expect(args.slice(v + 1, v + 3)).toEqual(['-c:v', 'copy']);
+    expect(args).not.toContain('libx264');
+  });
+
+  it('encodes an IP camera whose codec is not H.264', () => {
+    const sources = nodeSourcesSchema.parse({
+      camera: { kind: 'rtsp', url: 'rtsp://cam/mjpeg', codec: 'other', transport: 'udp' },
+      microphones: { kind: 'tone', frequencies: [440] },
+    });
+    expect(argsOf(buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' }))).toContain('libx264');
+  });
+
+  it('splits one multichannel mixer input into one mono track per channel', () => {
+    const sources = nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'alsa', device: 'hw:1', channels: 3 } });
+    const spec = buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' });
+    expect(spec.inputs).toEqual([{ options: ['-f', 'alsa', '-channels', '3', '-sample_rate', '48000'], url: 'hw:1' }]);
+    expect(spec.filterComplex).toContain('[0:a]asplit=3[d1][d2][d3]');
+    expect(spec.filterComplex).toContain('[d3]pan=mono|c0=c2,');
+    expect(spec.outputs.map((o) => o.url)).toEqual(['/r/mix/%06d.ts', '/r/mic-1/%06d.ts', '/r/mic-2/%06d.ts', '/r/mic-3/%06d.ts']);
+  });
+
+  it('mixes all microphones into the mix track and meters each one', () => {
+    const spec = buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 4, runDir: '/r' });
+    expect(spec.filterComplex).toContain('[x1][x2][x3][x4]amix=inputs=4:dropout_transition=0[mix]');
+    expect(spec.filterComplex).toContain('ametadata=mode=print:file=/r/levels/mic-2.txt');
+  });
+
+  it('refuses a segment length outside 2–10 s', () => {
+    expect(() => buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 1, runDir: '/r' })).toThrow(/2 to 10/);
+    expect(() => buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 11, runDir: '/r' })).toThrow(/2 to 10/);
+  });
+
+  it('escapes filtergraph special characters in paths', () => {
+    expect(escapeFilterValue("C:/a b/it's[1].txt")).toBe("C\\:/a b/it\\'s\\[1\\].txt");
+  });
+
+  it('hands fluent-ffmpeg exactly these arguments, paths with spaces intact', () => {
+    const sources = nodeSourcesSchema.parse({
+      camera: { kind: 'file', path: '/media/court room.mp4' },
+      microphones: { kind: 'file', paths: ['/media/judge mic.wav'] },
+    });
+    const spec = buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/spool/run 1' });
+    const fluent = (toFluentCommand(spec, 'ffmpeg') as unknown as { _getArguments(): string[] })._getArguments();
+    expect(fluent).toEqual(specToArgs(spec));
+  });
+});

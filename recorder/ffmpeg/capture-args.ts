@@ -1,0 +1,231 @@
+/**
+ * Pure builders of the capture command: one ffmpeg process per recorder run takes
+ * every source of the courtroom and writes each track — `video`, `mix`, `mic-1`…`mic-N` —
+ * as MPEG-TS segments through ffmpeg's segment muxer, plus one levels file per
+ * microphone. All tracks come from one process so they share one media clock.
+ * docs/decisions/0003-segments-mpegts.md says why MPEG-TS and these flags.
+ */
+import type { CameraSource, MicrophoneSource, NodeSources } from '../sources/sources.ts';
+import { microphoneCount } from '../sources/sources.ts';
+
+export interface FfmpegInput {
+  options: string[];
+  url: string;
+}
+export interface FfmpegOutput {
+  options: string[];
+  url: string;
+}
+/** An ffmpeg command as fluent-ffmpeg takes it: inputs, one filter graph, outputs. */
+export interface FfmpegSpec {
+  global: string[];
+  inputs: FfmpegInput[];
+  filterComplex: string | null;
+  outputs: FfmpegOutput[];
+}
+
+export interface TrackPlan {
+  name: string;
+  kind: 'video' | 'audio';
+  codec: 'h264' | 'aac';
+  sampleRate: number | null;
+  channels: number | null;
+}
+
+export interface CaptureArgsOptions {
+  sources: NodeSources;
+  /** Target segment length in seconds (2–10). */
+  segmentSeconds: number;
+  /** Directory of this run; each track writes to `<runDir>/<track>/`. */
+  runDir: string;
+  /** espeak-ng WAV files, one per phrase, when microphones are `speech`. */
+  speechFiles?: readonly string[];
+  /** Whether the test pattern's clock font exists (drawtext needs it). */
+  fontAvailable?: boolean;
+}
+
+export const AUDIO_SAMPLE_RATE = 48000;
+/** Levels are measured over one-second blocks (astats reset per frame of 48000 samples). */
+const LEVEL_BLOCK = AUDIO_SAMPLE_RATE;
+
+/** Escapes a value for use inside a filtergraph option (ffmpeg-filters(1), "Notes on filtergraph escaping"). */
+export function escapeFilterValue(value: string): string {
+  return value.replace(/[\\':,;[\]=]/g, (c) => `\\${c}`);
+}
+
+export function trackDir(runDir: string, track: string): string {
+  return `${runDir}/${track}`;
+}
+
+export function levelsFile(runDir: string, track: string): string {
+  return `${runDir}/levels/${track}.txt`;
+}
+
+export function planTracks(sources: NodeSources): TrackPlan[] {
+  const tracks: TrackPlan[] = [];
+  if (sources.camera) tracks.push({ name: 'video', kind: 'video', codec: 'h264', sampleRate: null, channels: null });
+  tracks.push({ name: 'mix', kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
+  for (let i = 1; i <= microphoneCount(sources.microphones); i++)
+    tracks.push({ name: `mic-${i}`, kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
+  return tracks;
+}
+
+function cameraInput(camera: CameraSource, fontAvailable: boolean): FfmpegInput {
+  switch (camera.kind) {
+    case 'test-pattern': {
+      let graph = `testsrc2=size=${camera.width}x${camera.height}:rate=${camera.fps}`;
+      if (fontAvailable) {
+        // The UTC wall clock burned into the picture, so a viewer sees when it was recorded.
+        const text = "%{gmtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S} UTC";
+        graph += `,drawtext=fontfile=${escapeFilterValue(camera.font)}:text='${text}':x=10:y=10:fontsize=${Math.round(camera.height / 14)}:fontcolor=white:box=1:boxcolor=black@0.6`;
+      }
+      return { options: ['-re', '-f', 'lavfi'], url: graph };
+    }
+    case 'file':
+      return { options: ['-re', '-stream_loop', '-1'], url: camera.path };
+    case 'rtsp':
+      return { options: ['-rtsp_transport', camera.transport], url: camera.url };
+    default:
+      return camera satisfies never;
+  }
+}
+
+function microphoneInputs(mics: MicrophoneSource, speechFiles: readonly string[]): FfmpegInput[] {
+  switch (mics.kind) {
+    case 'tone':
+      return mics.frequencies.map((f) => ({
+        options: ['-re', '-f', 'lavfi'],
+        url: `sine=frequency=${f}:sample_rate=${AUDIO_SAMPLE_RATE}`,
+      }));
+    case 'speech':
+      if (speechFiles.length !== mics.phrases.length)
+        throw new RangeError(`need ${mics.phrases.length} speech files, got ${speechFiles.length}`);
+      return speechFiles.map((file) => ({ options: ['-re', '-stream_loop', '-1'], url: file }));
+    case 'file':
+      return mics.paths.map((p) => ({ options: ['-re', '-stream_loop', '-1'], url: p }));
+    case 'alsa':
+    case 'pulse':
+      return [
+        {
+          options: ['-f', mics.kind, '-channels', String(mics.channels), '-sample_rate', String(AUDIO_SAMPLE_RATE)],
+          url: mics.device,
+        },
+      ];
+    default:
+      return mics satisfies never;
+  }
+}
+
+function videoCodecOptions(camera: CameraSource, segmentSeconds: number): string[] {
+  const copy = (camera.kind === 'rtsp' && camera.codec === 'h264') || (camera.kind === 'file' && camera.copy);
+  // Stream copy keeps the camera's own H.264 untouched (no generation loss, little CPU);
+  // segments then cut at the camera's key frames.
+  if (copy) return ['-c:v', 'copy'];
+  const fps = camera.kind === 'test-pattern' ? camera.fps : 25;
+  return [
+    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
+    '-g', String(fps * segmentSeconds),
+    // A key frame exactly at every segment boundary, so segments cut on time.
+    '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
+  ];
+}
+
+function segmentOutputOptions(runDir: string, track: string, segmentSeconds: number): string[] {
+  const dir = trackDir(runDir, track);
+  return [
+    '-f', 'segment',
+    '-segment_time', String(segmentSeconds),
+    '-segment_format', 'mpegts',
+    // The list gains a line (file,start,end in media seconds) when a segment closes:
+    // that is the recorder's signal that the file is complete.
+    '-segment_list', `${dir}/segments.csv`,
+    '-segment_list_type', 'csv',
+    // Keep one continuous media timeline across segments (HLS plays them back to back).
+    '-reset_timestamps', '0',
+    // Write each packet as it is muxed, so a crash loses well under a second.
+    '-flush_packets', '1',
+    '-muxdelay', '0',
+    '-muxpreload', '0',
+  ];
+}
+
+/** The whole capture command for one run of a recorder node. */
+export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
+  const { sources, segmentSeconds, runDir } = options;
+  if (!Number.isInteger(segmentSeconds) || segmentSeconds < 2 || segmentSeconds > 10)
+    throw new RangeError(`segment length must be a whole number of seconds from 2 to 10, got ${segmentSeconds}`);
+  const inputs: FfmpegInput[] = [];
+  const outputs: FfmpegOutput[] = [];
+  const graph: string[] = [];
+
+  if (sources.camera) {
+    inputs.push(cameraInput(sources.camera, options.fontAvailable ?? true));
+    outputs.push({
+      options: ['-map', '0:v:0', ...videoCodecOptions(sources.camera, segmentSeconds), ...segmentOutputOptions(runDir, 'video', segmentSeconds)],
+      url: `${trackDir(runDir, 'video')}/%06d.ts`,
+    });
+  }
+
+  const firstMicInput = inputs.length;
+  inputs.push(...microphoneInputs(sources.microphones, options.speechFiles ?? []));
+  const count = microphoneCount(sources.microphones);
+  const micLabels: string[] = [];
+  const multichannel = sources.microphones.kind === 'alsa' || sources.microphones.kind === 'pulse';
+  for (let i = 1; i <= count; i++) {
+    const source = multichannel
+      ? `[${firstMicInput}:a]pan=mono|c0=c${i - 1}`
+      : `[${firstMicInput + i - 1}:a]aformat=channel_layouts=mono`;
+    // Each microphone feeds its own track, the mix and the level meter.
+    graph.push(`${source},aresample=${AUDIO_SAMPLE_RATE},asplit=3[m${i}][x${i}][l${i}]`);
+    graph.push(
+      `[l${i}]asetnsamples=n=${LEVEL_BLOCK}:p=0,astats=metadata=1:reset=1,` +
+        `ametadata=mode=print:file=${escapeFilterValue(levelsFile(runDir, `mic-${i}`))},anullsink`,
+    );
+    micLabels.push(`[m${i}]`);
+  }
+  const mixInputs = Array.from({ length: count }, (_, i) => `[x${i + 1}]`).join('');
+  graph.push(count === 1 ? `${mixInputs}anull[mix]` : `${mixInputs}amix=inputs=${count}:dropout_transition=0[mix]`);
+
+  const audioOut = (label: string, track: string, bitrate: string): FfmpegOutput => ({
+    options: [
+      '-map', label,
+      '-c:a', 'aac', '-b:a', bitrate, '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1',
+      ...segmentOutputOptions(runDir, track, segmentSeconds),
+    ],
+    url: `${trackDir(runDir, track)}/%06d.ts`,
+  });
+  outputs.push(audioOut('[mix]', 'mix', '96k'));
+  micLabels.forEach((label, i) => outputs.push(audioOut(label, `mic-${i + 1}`, '64k')));
+
+  if (multichannel) {
+    // pan's outputs must exist once per channel: split the device input first.
+    const dev = `[${firstMicInput}:a]`;
+    const splits = Array.from({ length: count }, (_, i) => `[d${i + 1}]`).join('');
+    graph.unshift(`${dev}asplit=${count}${splits}`);
+    for (let i = 1; i <= count; i++) {
+      const idx = graph.findIndex((g) => g.startsWith(`${dev}pan=mono|c0=c${i - 1},`));
+      graph[idx] = graph[idx]!.replace(dev, `[d${i}]`);
+    }
+  }
+
+  return {
+    global: ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'],
+    inputs,
+    filterComplex: graph.join(';'),
+    outputs,
+  };
+}
+
+/**
+ * The spec as the argument array ffmpeg receives, in fluent-ffmpeg's order (global
+ * options, inputs, -y, filter graph, outputs), for tests and logs.
+ */
+export function specToArgs(spec: FfmpegSpec): string[] {
+  return [
+    ...spec.global,
+    ...spec.inputs.flatMap((i) => [...i.options, '-i', i.url]),
+    '-y',
+    ...(spec.filterComplex ? ['-filter_complex', spec.filterComplex] : []),
+    ...spec.outputs.flatMap((o) => [...o.options, o.url]),
+  ];
+}

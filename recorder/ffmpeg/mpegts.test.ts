@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ptsRange, truncateTornTail, wholePacketPrefix, TS_PACKET } from './mpegts.ts';
+
+// Real ffmpeg makes the input: a 3 s tone as MPEG-TS starting at 4 s of media time.
+let file: string;
+beforeAll(() => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-ts-'));
+  file = path.join(dir, 'tone.ts');
+  execFileSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=3',
+    '-c:a', 'aac', '-ar', '48000', '-ac', '1', '-output_ts_offset', '4', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', file,
+  ]);
+});
+
+describe('MPEG-TS recovery', () => {
+  it('reads the media time span from PES timestamps', () => {
+    const r = ptsRange(fs.readFileSync(file))!;
+    expect(r.firstSeconds).toBeCloseTo(4, 1);
+    expect(r.endSeconds).toBeGreaterThan(6.8);
+    expect(r.endSeconds).toBeLessThan(7.2);
+  });
+
+  it('keeps whole packets and cuts a torn tail', async () => {
+    const torn = `${file}.torn`;
+    const full = fs.readFileSync(file);
+    const cut = Math.floor(full.length / 2) + 77; // mid-packet, as a crash leaves it
+    fs.writeFileSync(torn, full.subarray(0, cut));
+    const kept = await truncateTornTail(torn);
+    expect(kept % TS_PACKET).toBe(0);
+    expect(kept).toBe(cut - (cut % TS_PACKET));
+    expect(fs.statSync(torn).size).toBe(kept);
+    const r = ptsRange(fs.readFileSync(torn))!;
+    expect(r.endSeconds).toBeLessThan(6);
+    // ffprobe still reads what was kept.
+    const probed = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', torn], {
+      encoding: 'utf8',
+    });
+    expect(probed.split('\n').filter(Boolean)[0]).toBe('aac');
+  });
+
+  it('stops at the first packet without a sync byte', () => {
+    const data = new Uint8Array(TS_PACKET * 3).fill(0);
+    data[0] = 0x47;
+    data[TS_PACKET] = 0x47;
+    expect(wholePacketPrefix(data)).toBe(TS_PACKET * 2);
+    expect(ptsRange(data)).toBeNull();
+  });
+});

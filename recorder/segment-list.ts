@@ -1,0 +1,53 @@
+/**
+ * Reads ffmpeg's segment list (`-segment_list_type csv`): one line `file,start,end`
+ * (media seconds) per closed segment. Only whole lines count; a line being written is
+ * left for the next read.
+ */
+import fs from 'node:fs/promises';
+
+export interface ClosedSegment {
+  file: string;
+  startSeconds: number;
+  endSeconds: number;
+}
+
+export function parseSegmentList(text: string): { entries: ClosedSegment[]; consumed: number } {
+  const entries: ClosedSegment[] = [];
+  let consumed = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', consumed);
+    if (nl < 0) break;
+    const line = text.slice(consumed, nl).trim();
+    consumed = nl + 1;
+    if (line === '') continue;
+    const m = /^([^,]+),(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/.exec(line);
+    if (!m) continue;
+    entries.push({ file: m[1]!, startSeconds: Number(m[2]), endSeconds: Number(m[3]) });
+  }
+  return { entries, consumed };
+}
+
+/** Incremental reader of one list file. */
+export class SegmentListReader {
+  private offset = 0;
+  constructor(readonly file: string) {}
+
+  async readNew(): Promise<ClosedSegment[]> {
+    let text: string;
+    try {
+      const data = await fs.readFile(this.file);
+      text = data.subarray(this.offset).toString('utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const { entries, consumed } = parseSegmentList(text);
+    this.offset += Buffer.byteLength(text.slice(0, consumed));
+    return entries;
+  }
+}
+
+/** Milliseconds for media seconds, rounded once so adjacent segments share their boundary. */
+export function mediaMs(seconds: number): number {
+  return Math.round(seconds * 1000);
+}

@@ -1,0 +1,305 @@
+/**
+ * The node's local spool: every closed segment is committed here (hashed, chained,
+ * fsync'd) before anything else happens to it, and stays until the object store and
+ * the hub have both acknowledged it. A per-track journal (one JSON line per committed
+ * segment, fsync'd) is the chain's memory across restarts.
+ *
+ * Layout under <root>/<hearingId>/:
+ *   hearing.json                 what the node was asked to do (state, segment length)
+ *   journal/<track>.jsonl        committed segments, in seq order
+ *   pending/<track>/<seq>.ts     committed segments not yet acknowledged by both
+ *   runs/<n>/run.json, <track>/  one ffmpeg run's raw output (see session.ts)
+ */
+import crypto from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { chainGenesis, nextChain, type Logger } from '../core/index.ts';
+
+export interface JournalEntry {
+  seq: number;
+  startMs: number;
+  durationMs: number;
+  size: number;
+  sha256: string;
+  chain: string;
+  /** The run file it came from, relative to the hearing dir, so recovery never commits it twice. */
+  source: string;
+}
+
+export interface SpooledSegment extends JournalEntry {
+  hearingId: string;
+  track: string;
+  /** Absolute path of the pending copy. */
+  file: string;
+}
+
+export interface HearingSpoolState {
+  hearingId: string;
+  state: 'recording' | 'paused' | 'stopped';
+  segmentSeconds: number;
+  updatedAtMs: number;
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a small file atomically: temp file, fsync, rename, fsync the directory. */
+export async function writeFileDurably(file: string, content: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+  await fsyncDir(path.dirname(file));
+}
+
+export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+export class Spool {
+  /** Per-track journal cache: loaded once, then appended in memory with the file. */
+  private journals = new Map<string, JournalEntry[]>();
+  private commitLocks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly root: string,
+    private readonly logger: Logger,
+  ) {}
+
+  hearingDir(hearingId: string): string {
+    return path.join(this.root, hearingId);
+  }
+
+  async listHearings(): Promise<string[]> {
+    try {
+      const names = await fs.readdir(this.root);
+      const out: string[] = [];
+      for (const n of names) if (await exists(path.join(this.root, n, 'hearing.json'))) out.push(n);
+      return out.sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  async readHearing(hearingId: string): Promise<HearingSpoolState | null> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.hearingDir(hearingId), 'hearing.json'), 'utf8')) as HearingSpoolState;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async writeHearing(state: HearingSpoolState): Promise<void> {
+    const dir = this.hearingDir(state.hearingId);
+    await fs.mkdir(dir, { recursive: true });
+    await writeFileDurably(path.join(dir, 'hearing.json'), JSON.stringify(state));
+  }
+
+  private journalFile(hearingId: string, track: string): string {
+    return path.join(this.hearingDir(hearingId), 'journal', `${track}.jsonl`);
+  }
+
+  /** The committed segments of a track; a torn last line (crash mid-append) is dropped. */
+  async journal(hearingId: string, track: string): Promise<JournalEntry[]> {
+    const key = `${hearingId}/${track}`;
+    const cached = this.journals.get(key);
+    if (cached) return cached;
+    const file = this.journalFile(hearingId, track);
+    let text = '';
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const entries: JournalEntry[] = [];
+    let goodBytes = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') break;
+      try {
+        entries.push(JSON.parse(line) as JournalEntry);
+        goodBytes += Buffer.byteLength(line) + 1;
+      } catch {
+        break;
+      }
+    }
+    if (goodBytes < Buffer.byteLength(text)) {
+      this.logger.warn({ hearingId, track, file }, 'dropping a torn journal line left by a crash');
+      await fs.truncate(file, goodBytes);
+    }
+    this.journals.set(key, entries);
+    return entries;
+  }
+
+  async tracks(hearingId: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(path.join(this.hearingDir(hearingId), 'journal')))
+        .filter((f) => f.endsWith('.jsonl'))
+        .map((f) => f.slice(0, -'.jsonl'.length))
+        .sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  /** Whether a run file was already committed (recovery must not commit it twice). */
+  async isCommitted(hearingId: string, track: string, source: string): Promise<boolean> {
+    return (await this.journal(hearingId, track)).some((e) => e.source === source);
+  }
+
+  /**
+   * Commits a closed segment: hashes it, links it into pending/, fsyncs, then appends
+   * the journal line (the commit point). Serialised per track so seqs never race.
+   */
+  async commit(options: {
+    hearingId: string;
+    track: string;
+    sourceFile: string;
+    startMs: number;
+    durationMs: number;
+  }): Promise<SpooledSegment> {
+    const lockKey = `${options.hearingId}/${options.track}`;
+    const previous = this.commitLocks.get(lockKey) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.commitNow(options));
+    this.commitLocks.set(lockKey, run);
+    return run;
+  }
+
+  private async commitNow(options: {
+    hearingId: string;
+    track: string;
+    sourceFile: string;
+    startMs: number;
+    durationMs: number;
+  }): Promise<SpooledSegment> {
+    const { hearingId, track } = options;
+    const hearingDir = this.hearingDir(hearingId);
+    const source = path.relative(hearingDir, options.sourceFile);
+    const journal = await this.journal(hearingId, track);
+    const already = journal.find((e) => e.source === source);
+    if (already) return this.toSpooled(hearingId, track, already);
+
+    const last = journal[journal.length - 1];
+    const seq = last ? last.seq + 1 : 0;
+    const { sha256, size } = await sha256File(options.sourceFile);
+    const chain = nextChain(last?.chain ?? chainGenesis(hearingId, track), {
+      seq,
+      startMs: options.startMs,
+      durationMs: options.durationMs,
+      sha256,
+    });
+    const entry: JournalEntry = { seq, startMs: options.startMs, durationMs: options.durationMs, size, sha256, chain, source };
+
+    const pendingDir = path.join(hearingDir, 'pending', track);
+    await fs.mkdir(pendingDir, { recursive: true });
+    const pendingFile = path.join(pendingDir, `${seq}.ts`);
+    await fs.rm(pendingFile, { force: true }); // an orphan from a crash before its journal line
+    await fs.link(options.sourceFile, pendingFile);
+    const handle = await fs.open(pendingFile, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsyncDir(pendingDir);
+
+    const journalFile = this.journalFile(hearingId, track);
+    await fs.mkdir(path.dirname(journalFile), { recursive: true });
+    const jh = await fs.open(journalFile, 'a');
+    try {
+      await jh.write(`${JSON.stringify(entry)}\n`);
+      await jh.sync();
+    } finally {
+      await jh.close();
+    }
+    journal.push(entry);
+    // The run file is no longer needed: the pending link holds the bytes.
+    await fs.rm(options.sourceFile, { force: true });
+    return this.toSpooled(hearingId, track, entry);
+  }
+
+  private toSpooled(hearingId: string, track: string, e: JournalEntry): SpooledSegment {
+    return { ...e, hearingId, track, file: path.join(this.hearingDir(hearingId), 'pending', track, `${e.seq}.ts`) };
+  }
+
+  /** Committed segments still waiting for acknowledgement, in seq order per track. */
+  async pending(hearingId: string): Promise<SpooledSegment[]> {
+    const out: SpooledSegment[] = [];
+    for (const track of await this.tracks(hearingId)) {
+      const journal = await this.journal(hearingId, track);
+      const dir = path.join(this.hearingDir(hearingId), 'pending', track);
+      let files: string[] = [];
+      try {
+        files = await fs.readdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      const seqs = new Set(files.filter((f) => /^\d+\.ts$/.test(f)).map((f) => Number(f.slice(0, -3))));
+      for (const e of journal) if (seqs.has(e.seq)) out.push(this.toSpooled(hearingId, track, e));
+    }
+    return out;
+  }
+
+  /** Both acknowledgements are in: the spool copy can go. */
+  async release(segment: SpooledSegment): Promise<void> {
+    await fs.rm(segment.file, { force: true });
+  }
+
+  /** Removes a hearing whose every segment is acknowledged and whose manifest is written. */
+  async removeHearing(hearingId: string): Promise<void> {
+    await fs.rm(this.hearingDir(hearingId), { recursive: true, force: true });
+    for (const key of [...this.journals.keys()]) if (key.startsWith(`${hearingId}/`)) this.journals.delete(key);
+  }
+
+  /** Bytes held in the spool and bytes free on its file system. */
+  async usage(): Promise<{ bytes: number; freeBytes: number }> {
+    await fs.mkdir(this.root, { recursive: true });
+    const stat = await fs.statfs(this.root);
+    return { bytes: await dirSize(this.root), freeBytes: Number(stat.bavail) * Number(stat.bsize) };
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await dirSize(p);
+    else if (e.isFile()) total += (await fs.stat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}

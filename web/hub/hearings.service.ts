@@ -1,0 +1,183 @@
+/**
+ * Hearings as the hub runs them: creation, the recording commands (start, pause for a
+ * recess or deliberation, resume, stop), markers, and the manifest written once the
+ * recorder has delivered everything. Each command is sent to the courtroom's recorder
+ * node first and recorded here only when the node confirms it; every command is
+ * idempotent, so repeating one after a lost answer is safe.
+ */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import {
+  ConflictError,
+  HattamaError,
+  NotFoundError,
+  ValidationError,
+  idSchema,
+  markerKindSchema,
+  type Clock,
+  type Logger,
+} from '../../core/index.ts';
+import {
+  buildManifest,
+  manifestKey,
+  serializeManifest,
+  type Hearing,
+  type HearingState,
+  type ObjectStore,
+  type Repositories,
+} from '../../storage/index.ts';
+import type { RecorderGateway } from './recorder-gateway.ts';
+
+export const createHearingSchema = z.object({
+  id: idSchema.optional(),
+  courtroomId: idSchema,
+  caseNumber: z.string().trim().min(1).max(64),
+  title: z.string().trim().min(1).max(300),
+  judge: z.string().trim().min(1).max(200),
+  visibility: z.enum(['open', 'closed']).default('open'),
+  language: z.enum(['ru', 'kk']).default('ru'),
+  scheduledAt: z.iso.datetime({ offset: false }).optional(),
+});
+export type CreateHearing = z.infer<typeof createHearingSchema>;
+
+export const markerInputSchema = z.object({
+  kind: markerKindSchema,
+  text: z.string().max(2000).default(''),
+  /** Wall-clock time of the event; defaults to now. */
+  at: z.iso.datetime({ offset: false }).optional(),
+});
+export type MarkerInput = z.infer<typeof markerInputSchema>;
+
+export type HearingCommand = 'start' | 'pause' | 'resume' | 'stop';
+
+/** Which states a command may come from, and where it leads. */
+const TRANSITIONS: Record<HearingCommand, { from: readonly HearingState[]; to: HearingState }> = {
+  start: { from: ['scheduled'], to: 'recording' },
+  pause: { from: ['recording'], to: 'paused' },
+  resume: { from: ['paused'], to: 'recording' },
+  stop: { from: ['recording', 'paused'], to: 'stopped' },
+};
+
+export class RecorderOfflineError extends HattamaError {
+  constructor(courtroomId: string) {
+    super('BACKEND_UNAVAILABLE', `no recorder node of courtroom ${courtroomId} is connected; check the node and try again`, {
+      expected: true,
+      status: 503,
+      details: { courtroomId },
+    });
+  }
+}
+
+export interface HearingsServiceDeps {
+  repos: Repositories;
+  objects: ObjectStore;
+  gateway: RecorderGateway;
+  clock: Clock;
+  logger: Logger;
+  segmentSeconds: number;
+}
+
+export class HearingsService {
+  constructor(private readonly d: HearingsServiceDeps) {}
+
+  async create(input: CreateHearing): Promise<Hearing> {
+    const room = await this.d.repos.courts.findCourtroom(input.courtroomId);
+    if (!room) throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
+    const id = input.id ?? `h-${crypto.randomUUID().slice(0, 13)}`;
+    if (await this.d.repos.hearings.find(id)) throw new ConflictError(`hearing ${id} already exists`);
+    const now = this.d.clock.now();
+    await this.d.repos.hearings.insert({
+      id,
+      courtroom_id: input.courtroomId,
+      case_number: input.caseNumber,
+      title: input.title,
+      judge: input.judge,
+      visibility: input.visibility,
+      language: input.language,
+      state: 'scheduled',
+      scheduled_at: input.scheduledAt ? Date.parse(input.scheduledAt) : null,
+      started_at: null,
+      stopped_at: null,
+      manifest_key: null,
+      manifest_sha256: null,
+      created_at: now,
+      updated_at: now,
+    });
+    this.d.logger.info({ hearingId: id }, 'hearing created');
+    return (await this.d.repos.hearings.find(id))!;
+  }
+
+  async get(id: string): Promise<Hearing> {
+    const h = await this.d.repos.hearings.find(id);
+    if (!h) throw new NotFoundError(`hearing ${id} does not exist`);
+    return h;
+  }
+
+  /** Applies a recording command; repeating a command already applied changes nothing. */
+  async command(id: string, command: HearingCommand): Promise<Hearing> {
+    const hearing = await this.get(id);
+    const t = TRANSITIONS[command];
+    if (hearing.state === t.to) return hearing; // already done: idempotent
+    if (!t.from.includes(hearing.state))
+      throw new ConflictError(`cannot ${command} a hearing that is ${hearing.state}`, { state: hearing.state });
+    const nodeId = this.d.gateway.nodeForCourtroom(hearing.courtroom_id);
+    if (!nodeId) throw new RecorderOfflineError(hearing.courtroom_id);
+    await this.d.gateway.command(nodeId, { action: command, hearingId: id, segmentSeconds: this.d.segmentSeconds });
+    const now = this.d.clock.now();
+    const changes: Partial<Hearing> = { state: t.to, updated_at: now };
+    if (command === 'start') changes.started_at = now;
+    if (command === 'stop') changes.stopped_at = now;
+    await this.d.repos.hearings.update(id, changes, t.from);
+    this.d.logger.info({ hearingId: id, command, recorderId: nodeId }, `hearing ${t.to}`);
+    return this.get(id);
+  }
+
+  async addMarker(id: string, input: MarkerInput, author: string): Promise<{ id: string }> {
+    const hearing = await this.get(id);
+    if (hearing.state === 'scheduled') throw new ConflictError('markers can be set once recording has started');
+    const markerId = crypto.randomUUID();
+    await this.d.repos.markers.insert({
+      id: markerId,
+      hearing_id: id,
+      at_ms: input.at ? Date.parse(input.at) : this.d.clock.now(),
+      end_ms: null,
+      kind: input.kind,
+      text: input.text,
+      author,
+      created_at: this.d.clock.now(),
+    });
+    return { id: markerId };
+  }
+
+  /**
+   * The recorder says a stopped hearing is fully delivered. When the catalog holds
+   * every segment it names, the manifest is written (once) next to the segments.
+   */
+  async onDrained(nodeId: string, hearingId: string, lastSeq: Record<string, number>): Promise<{ key: string; sha256: string }> {
+    const hearing = await this.get(hearingId);
+    if (hearing.state !== 'stopped') throw new ConflictError(`hearing ${hearingId} is ${hearing.state}, not stopped`);
+    if (hearing.manifest_key && hearing.manifest_sha256) return { key: hearing.manifest_key, sha256: hearing.manifest_sha256 };
+    for (const [track, seq] of Object.entries(lastSeq)) {
+      const last = await this.d.repos.segments.last(hearingId, track);
+      if ((last?.seq ?? -1) !== seq)
+        throw new ConflictError(`${track} has ${last ? `up to seq ${last.seq}` : 'no segments'} registered, the recorder sent up to ${seq}`);
+    }
+    const room = (await this.d.repos.courts.findCourtroom(hearing.courtroom_id))!;
+    const court = (await this.d.repos.courts.findCourt(room.court_id))!;
+    const manifest = buildManifest({
+      hearing,
+      court,
+      courtroom: room,
+      tracks: await this.d.repos.hearings.listTracks(hearingId),
+      segments: await this.d.repos.segments.listByHearing(hearingId),
+      markers: await this.d.repos.markers.listByHearing(hearingId),
+      createdAtMs: this.d.clock.now(),
+    });
+    const { bytes, sha256 } = serializeManifest(manifest);
+    const key = manifestKey(hearingId);
+    await this.d.objects.put(key, { bytes }, { sha256, size: bytes.length, contentType: 'application/json' });
+    await this.d.repos.hearings.update(hearingId, { manifest_key: key, manifest_sha256: sha256, updated_at: this.d.clock.now() });
+    this.d.logger.info({ hearingId, recorderId: nodeId, key, sha256 }, 'manifest written');
+    return { key, sha256 };
+  }
+}
