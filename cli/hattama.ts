@@ -40,6 +40,16 @@ program
   .action(() => runCommand(serve('recorder')));
 
 program
+  .command('demo')
+  .description('Record a demo hearing (test-pattern camera, four microphones) on the embedded stack, stop it, print a summary.')
+  .requiredOption('--seconds <n>', 'seconds of media to record')
+  .option('--data-dir <dir>', 'data directory (default: HATTAMA_DATA_DIR or ./data)')
+  .option('--json', 'print exactly one JSON object')
+  .action((opts: { seconds: string; dataDir?: string; json?: boolean }) =>
+    runCommand(async () => (await import('./commands/demo.ts')).demoCommand(opts)),
+  );
+
+program
   .command('config')
   .description('Print the effective configuration from the environment, secrets masked; exits 2 if it is invalid.')
   .option('--json', 'print one JSON object')

@@ -282,6 +282,7 @@ export class RecorderNode {
       await this.spool.removeHearing(hearingId);
     } catch (error) {
       this.log.warn({ err: error, hearingId }, 'the hub has not confirmed the hearing yet; will retry');
+      setTimeout(() => void this.maybeDrained(hearingId), 2000).unref();
     }
   }
 

@@ -158,23 +158,45 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
   const outputs: FfmpegOutput[] = [];
   const graph: string[] = [];
 
-  if (sources.camera) {
-    inputs.push(cameraInput(sources.camera, options.fontAvailable ?? true));
+  // Generated sources (test pattern, tones) share ONE lavfi input with several outputs,
+  // so one clock paces them all and every track stops at the same media time.
+  const lavfiGraphs: string[] = [];
+  const camera = sources.camera;
+  let videoStream: string | null = null;
+  if (camera && camera.kind !== 'test-pattern') {
+    videoStream = `${inputs.length}:v:0`;
+    inputs.push(cameraInput(camera, false));
+  }
+  const lavfiIndex = inputs.length;
+  if (camera?.kind === 'test-pattern') {
+    videoStream = `${lavfiIndex}:${lavfiGraphs.length}`;
+    lavfiGraphs.push(cameraInput(camera, options.fontAvailable ?? true).url);
+  }
+  const micSource: string[] = [];
+  if (sources.microphones.kind === 'tone') {
+    for (const f of sources.microphones.frequencies) {
+      micSource.push(`[${lavfiIndex}:${lavfiGraphs.length}]`);
+      lavfiGraphs.push(`sine=frequency=${f}:sample_rate=${AUDIO_SAMPLE_RATE}`);
+    }
+  }
+  if (lavfiGraphs.length > 0)
+    inputs.push({ options: ['-re', '-f', 'lavfi'], url: lavfiGraphs.map((g, i) => `${g}[out${i}]`).join(';') });
+  if (camera && videoStream) {
     outputs.push({
-      options: ['-map', '0:v:0', ...videoCodecOptions(sources.camera, segmentSeconds), ...segmentOutputOptions(runDir, 'video', segmentSeconds)],
+      options: ['-map', videoStream, ...videoCodecOptions(camera, segmentSeconds), ...segmentOutputOptions(runDir, 'video', segmentSeconds)],
       url: `${trackDir(runDir, 'video')}/%06d.ts`,
     });
   }
 
   const firstMicInput = inputs.length;
-  inputs.push(...microphoneInputs(sources.microphones, options.speechFiles ?? []));
+  if (sources.microphones.kind !== 'tone') inputs.push(...microphoneInputs(sources.microphones, options.speechFiles ?? []));
   const count = microphoneCount(sources.microphones);
   const micLabels: string[] = [];
   const multichannel = sources.microphones.kind === 'alsa' || sources.microphones.kind === 'pulse';
   for (let i = 1; i <= count; i++) {
     const source = multichannel
       ? `[${firstMicInput}:a]pan=mono|c0=c${i - 1}`
-      : `[${firstMicInput + i - 1}:a]aformat=channel_layouts=mono`;
+      : `${micSource[i - 1] ?? `[${firstMicInput + i - 1}:a]`}aformat=channel_layouts=mono`;
     // Each microphone feeds its own track, the mix and the level meter.
     graph.push(`${source},aresample=${AUDIO_SAMPLE_RATE},asplit=3[m${i}][x${i}][l${i}]`);
     graph.push(

@@ -46,6 +46,7 @@ export function createHub(o: HubOptions): Hub {
   });
   const registration = new SegmentRegistrationService({ repos: o.repos, objects: o.objects, queue: o.queue, clock: o.clock, logger: o.logger });
   gateway.setHandlers({
+    hello: (nodeId, m) => hearings.reconcile(nodeId, m.hearings),
     register: (nodeId, m) => registration.register(nodeId, { segment: m.segment, tracks: m.tracks }),
     marker: async (nodeId, m) => {
       const hearing = await hearings.get(m.hearingId);

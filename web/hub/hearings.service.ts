@@ -121,15 +121,36 @@ export class HearingsService {
     if (!t.from.includes(hearing.state))
       throw new ConflictError(`cannot ${command} a hearing that is ${hearing.state}`, { state: hearing.state });
     const nodeId = this.d.gateway.nodeForCourtroom(hearing.courtroom_id);
+    const now = this.d.clock.now();
+    if (command === 'stop') {
+      // A stop is recorded first and always holds: the node is told now, or when it
+      // reconnects (reconcile on hello), and its "drained" never races the state change.
+      await this.d.repos.hearings.update(id, { state: 'stopped', stopped_at: now, updated_at: now }, t.from);
+      this.d.logger.info({ hearingId: id, recorderId: nodeId }, 'hearing stopped');
+      if (nodeId) await this.d.gateway.command(nodeId, { action: 'stop', hearingId: id });
+      else this.d.logger.warn({ hearingId: id }, 'recorder offline: it will be told to stop when it reconnects');
+      return this.get(id);
+    }
     if (!nodeId) throw new RecorderOfflineError(hearing.courtroom_id);
     await this.d.gateway.command(nodeId, { action: command, hearingId: id, segmentSeconds: this.d.segmentSeconds });
-    const now = this.d.clock.now();
     const changes: Partial<Hearing> = { state: t.to, updated_at: now };
     if (command === 'start') changes.started_at = now;
-    if (command === 'stop') changes.stopped_at = now;
     await this.d.repos.hearings.update(id, changes, t.from);
     this.d.logger.info({ hearingId: id, command, recorderId: nodeId }, `hearing ${t.to}`);
     return this.get(id);
+  }
+
+  /** A node (re)connected: stop what it still records of hearings stopped meanwhile. */
+  async reconcile(nodeId: string, hearings: readonly { hearingId: string; state: string }[]): Promise<void> {
+    for (const h of hearings) {
+      if (h.state === 'stopped') continue;
+      const hearing = await this.d.repos.hearings.find(h.hearingId);
+      if (hearing?.state !== 'stopped') continue;
+      this.d.logger.warn({ hearingId: h.hearingId, recorderId: nodeId }, 'telling a reconnected recorder to stop');
+      await this.d.gateway
+        .command(nodeId, { action: 'stop', hearingId: h.hearingId })
+        .catch((error: unknown) => this.d.logger.error({ err: error, hearingId: h.hearingId }, 'reconcile stop failed'));
+    }
   }
 
   async addMarker(id: string, input: MarkerInput, author: string): Promise<{ id: string }> {
@@ -155,7 +176,12 @@ export class HearingsService {
    */
   async onDrained(nodeId: string, hearingId: string, lastSeq: Record<string, number>): Promise<{ key: string; sha256: string }> {
     const hearing = await this.get(hearingId);
-    if (hearing.state !== 'stopped') throw new ConflictError(`hearing ${hearingId} is ${hearing.state}, not stopped`);
+    if (hearing.state !== 'stopped')
+      throw new HattamaError('CONFLICT', `hearing ${hearingId} is ${hearing.state}, not stopped`, {
+        expected: true,
+        status: 409,
+        details: { refusal: 'NOT_STOPPED' },
+      });
     if (hearing.manifest_key && hearing.manifest_sha256) return { key: hearing.manifest_key, sha256: hearing.manifest_sha256 };
     for (const [track, seq] of Object.entries(lastSeq)) {
       const last = await this.d.repos.segments.last(hearingId, track);

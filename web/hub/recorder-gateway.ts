@@ -42,6 +42,7 @@ interface GatewayEvents {
 }
 
 export interface RecorderHandlers {
+  hello(nodeId: string, message: Extract<RecorderMessage, { type: 'hello' }>): Promise<void>;
   register(nodeId: string, message: Extract<RecorderMessage, { type: 'register' }>): Promise<{ duplicate: boolean }>;
   marker(nodeId: string, message: Extract<RecorderMessage, { type: 'marker' }>): Promise<void>;
   drained(nodeId: string, message: Extract<RecorderMessage, { type: 'drained' }>): Promise<void>;
@@ -162,6 +163,7 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
         }
         if (live) live.tracks = message.tracks.map((t) => ({ name: t.name, kind: t.kind }));
         this.emit('live', { nodeId, message });
+        void this.handlers?.hello(nodeId, message).catch((e: unknown) => log.error({ err: e }, 'hello handling failed'));
         return;
       case 'levels':
         if (live) live.levels = { atMs: message.atMs, hearingId: message.hearingId, channels: message.channels };

@@ -30,7 +30,8 @@ export type RegistrationCode =
   | 'SEQ_REPEATED'
   | 'CHAIN_MISMATCH'
   | 'OBJECT_MISSING'
-  | 'SIZE_MISMATCH';
+  | 'SIZE_MISMATCH'
+  | 'HASH_MISMATCH';
 
 /** A registration the hub refuses; nothing was stored. */
 export class RegistrationRefusedError extends HattamaError {
@@ -102,6 +103,10 @@ export class SegmentRegistrationService {
     if (!stat) throw new RegistrationRefusedError('OBJECT_MISSING', `${s.key} is not in the object store`);
     if (stat.size !== s.size)
       throw new RegistrationRefusedError('SIZE_MISMATCH', `${s.key} holds ${stat.size} bytes, the registration says ${s.size}`);
+    // The store checked the bytes against this SHA-256 when they were put; comparing the
+    // recorded value is cheap. The queued job re-reads the bytes to be sure.
+    if (stat.sha256 !== undefined && stat.sha256 !== s.sha256)
+      throw new RegistrationRefusedError('HASH_MISMATCH', `${s.key} was stored with SHA-256 ${stat.sha256}, the registration says ${s.sha256}`);
 
     const info: TrackInfo | undefined = tracks.data.find((t) => t.name === s.track);
     const now = this.d.clock.now();
