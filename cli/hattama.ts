@@ -11,7 +11,9 @@ const serve = (role: 'all' | 'hub' | 'worker' | 'recorder') => async () =>
 
 const program = new Command()
   .name('hattama')
-  .description('Records court hearings as tamper-evident evidence, transcribes them and produces signed brief protocols.')
+  .description(
+    'Records court hearings as tamper-evident evidence, transcribes them and produces signed brief protocols.',
+  )
   .version(HATTAMA_VERSION)
   .showHelpAfterError('(run "hattama --help" for the commands)')
   .exitOverride((err) => {
@@ -21,7 +23,9 @@ const program = new Command()
 
 program
   .command('all')
-  .description('Run the embedded service: hub, worker and demo recorder in one process (SQLite, local objects, in-process jobs).')
+  .description(
+    'Run the embedded service: hub, worker and demo recorder in one process (SQLite, local objects, in-process jobs).',
+  )
   .action(() => runCommand(serve('all')));
 
 program
@@ -36,12 +40,16 @@ program
 
 program
   .command('recorder')
-  .description('Run a courtroom recorder node: captures its sources, spools, uploads and registers with the hub (HATTAMA_HUB_URL).')
+  .description(
+    'Run a courtroom recorder node: captures its sources, spools, uploads and registers with the hub (HATTAMA_HUB_URL).',
+  )
   .action(() => runCommand(serve('recorder')));
 
 program
   .command('demo')
-  .description('Record a demo hearing (test-pattern camera, four microphones) on the embedded stack, stop it, print a summary.')
+  .description(
+    'Record a demo hearing (test-pattern camera, four microphones) on the embedded stack, stop it, print a summary.',
+  )
   .requiredOption('--seconds <n>', 'seconds of media to record')
   .option('--data-dir <dir>', 'data directory (default: HATTAMA_DATA_DIR or ./data)')
   .option('--json', 'print exactly one JSON object')
@@ -51,7 +59,9 @@ program
 
 program
   .command('config')
-  .description('Print the effective configuration from the environment, secrets masked; exits 2 if it is invalid.')
+  .description(
+    'Print the effective configuration from the environment, secrets masked; exits 2 if it is invalid.',
+  )
   .option('--json', 'print one JSON object')
   .option('--reference', 'print the configuration reference (Markdown table) of every variable')
   .action((opts: { json?: boolean; reference?: boolean }) =>

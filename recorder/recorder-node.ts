@@ -17,6 +17,7 @@ import {
 import type { ObjectStore } from '../storage/index.ts';
 import { HubAgent } from './agent.ts';
 import { planTracks } from './ffmpeg/capture-args.ts';
+import { checkFfmpeg, ffmpegNeeds } from './ffmpeg/ffmpeg-check.ts';
 import type { LevelAlarmOptions } from './levels.ts';
 import { RecordingSession, type SessionMarker } from './session.ts';
 import type { NodeSources } from './sources/sources.ts';
@@ -55,7 +56,7 @@ export class RecorderNode {
 
   private constructor(private readonly o: RecorderNodeOptions) {
     this.log = o.logger.child({ recorderId: o.nodeId });
-    this.spool = new Spool(o.spoolDir, this.log);
+    this.spool = new Spool(o.spoolDir, this.log, o.clock);
     this.tracks = planTracks(o.sources).map((t) => ({
       name: t.name,
       kind: t.kind,
@@ -99,6 +100,7 @@ export class RecorderNode {
 
   /** Starts the node: recovers the spool, resumes interrupted recordings, dials the hub. */
   static async create(options: RecorderNodeOptions): Promise<RecorderNode> {
+    await checkFfmpeg(options.ffmpegPath, ffmpegNeeds(options.sources));
     const node = new RecorderNode(options);
     await fsp.mkdir(options.spoolDir, { recursive: true });
     node.agent.on('command', (command) => void node.onCommand(command));

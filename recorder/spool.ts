@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { chainGenesis, nextChain, type Logger } from '../core/index.ts';
+import { SystemClock, chainGenesis, nextChain, type Clock, type Logger } from '../core/index.ts';
 
 export interface JournalEntry {
   seq: number;
@@ -25,6 +25,8 @@ export interface JournalEntry {
   chain: string;
   /** The run file it came from, relative to the hearing dir, so recovery never commits it twice. */
   source: string;
+  /** When the segment was committed (for the close → acknowledgement latency). */
+  committedAtMs?: number;
 }
 
 export interface SpooledSegment extends JournalEntry {
@@ -82,6 +84,7 @@ export class Spool {
   constructor(
     readonly root: string,
     private readonly logger: Logger,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   hearingDir(hearingId: string): string {
@@ -208,7 +211,16 @@ export class Spool {
       durationMs: options.durationMs,
       sha256,
     });
-    const entry: JournalEntry = { seq, startMs: options.startMs, durationMs: options.durationMs, size, sha256, chain, source };
+    const entry: JournalEntry = {
+      seq,
+      startMs: options.startMs,
+      durationMs: options.durationMs,
+      size,
+      sha256,
+      chain,
+      source,
+      committedAtMs: this.clock.now(),
+    };
 
     const pendingDir = path.join(hearingDir, 'pending', track);
     await fs.mkdir(pendingDir, { recursive: true });

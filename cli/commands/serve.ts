@@ -16,7 +16,14 @@ import {
   type Config,
   type Logger,
 } from '../../core/index.ts';
-import { DEMO_SOURCES, RecorderNode, nodeSourcesSchema, resolveFfmpegPath, type NodeSources } from '../../recorder/index.ts';
+import {
+  DEMO_SOURCES,
+  RecorderNode,
+  nodeSourcesSchema,
+  resolveFfmpegPath,
+  type NodeSources,
+  type RecorderNodeOptions,
+} from '../../recorder/index.ts';
 import { assertCompleteHandlers, JOB_NAMES } from '../../storage/index.ts';
 import { createApp, createHub, hashNodeToken, type Hub } from '../../web/index.ts';
 import { adminToken, jobHandlers, openBackends, openObjectStore, type Backends } from '../backends.ts';
@@ -76,7 +83,18 @@ async function seedDemo(backends: Backends, nodeId: string): Promise<string> {
   return token;
 }
 
-async function startRecorder(config: Config, logger: Logger, hubUrl: string, token: string): Promise<RecorderNode> {
+export interface RoleHooks {
+  /** Observes every segment the recorder has stored and registered (benchmarks, tests). */
+  onSegmentDone?: RecorderNodeOptions['onSegmentDone'];
+}
+
+async function startRecorder(
+  config: Config,
+  logger: Logger,
+  target: { hubUrl: string; token: string },
+  hooks: RoleHooks,
+): Promise<RecorderNode> {
+  const { hubUrl, token } = target;
   const objects = await openObjectStore(config, logger);
   try {
     return await RecorderNode.create({
@@ -92,6 +110,7 @@ async function startRecorder(config: Config, logger: Logger, hubUrl: string, tok
       logger,
       diskFloorBytes: config.spoolFloorMb * 1024 * 1024,
       levelAlarms: { silenceDb: -70, silenceSeconds: config.silenceSeconds, clipDb: -0.1 },
+      onSegmentDone: hooks.onSegmentDone,
     });
   } catch (error) {
     await objects.close();
@@ -100,11 +119,11 @@ async function startRecorder(config: Config, logger: Logger, hubUrl: string, tok
 }
 
 /** Starts a role; used by the CLI and by tests that need a whole stack in-process. */
-export async function startRole(role: Role, config: Config, logger: Logger): Promise<Running> {
+export async function startRole(role: Role, config: Config, logger: Logger, hooks: RoleHooks = {}): Promise<Running> {
   if (role === 'recorder') {
     if (!config.hubUrl) throw new ValidationError('HATTAMA_HUB_URL: required for the recorder role (e.g. ws://hub:8080)');
     if (!config.recorderToken) throw new ValidationError('HATTAMA_RECORDER_TOKEN: required for the recorder role');
-    const recorder = await startRecorder(config, logger, config.hubUrl, config.recorderToken);
+    const recorder = await startRecorder(config, logger, { hubUrl: config.hubUrl, token: config.recorderToken }, hooks);
     return {
       backends: null,
       hub: null,
@@ -153,7 +172,7 @@ export async function startRole(role: Role, config: Config, logger: Logger): Pro
     url = `http://${host}:${port}`;
     if (role === 'all') {
       const token = await seedDemo(backends, config.recorderId);
-      recorder = await startRecorder(config, logger.child({ role: 'recorder' }), url, token);
+      recorder = await startRecorder(config, logger.child({ role: 'recorder' }), { hubUrl: url, token }, hooks);
     }
   } catch (error) {
     await recorder?.close();

@@ -45,6 +45,7 @@ export interface CaptureArgsOptions {
 }
 
 export const AUDIO_SAMPLE_RATE = 48000;
+const GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
 /** Levels are measured over one-second blocks (astats reset per frame of 48000 samples). */
 const LEVEL_BLOCK = AUDIO_SAMPLE_RATE;
 
@@ -64,7 +65,8 @@ export function levelsFile(runDir: string, track: string): string {
 export function planTracks(sources: NodeSources): TrackPlan[] {
   const tracks: TrackPlan[] = [];
   if (sources.camera) tracks.push({ name: 'video', kind: 'video', codec: 'h264', sampleRate: null, channels: null });
-  tracks.push({ name: 'mix', kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
+  if (sources.microphones !== null)
+    tracks.push({ name: 'mix', kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
   for (let i = 1; i <= microphoneCount(sources.microphones); i++)
     tracks.push({ name: `mic-${i}`, kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
   return tracks;
@@ -173,7 +175,7 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
     lavfiGraphs.push(cameraInput(camera, options.fontAvailable ?? true).url);
   }
   const micSource: string[] = [];
-  if (sources.microphones.kind === 'tone') {
+  if (sources.microphones?.kind === 'tone') {
     for (const f of sources.microphones.frequencies) {
       micSource.push(`[${lavfiIndex}:${lavfiGraphs.length}]`);
       lavfiGraphs.push(`sine=frequency=${f}:sample_rate=${AUDIO_SAMPLE_RATE}`);
@@ -188,11 +190,15 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
     });
   }
 
+  const mics = sources.microphones;
+  if (mics === null) {
+    return { global: GLOBAL_OPTIONS, inputs, filterComplex: null, outputs };
+  }
   const firstMicInput = inputs.length;
-  if (sources.microphones.kind !== 'tone') inputs.push(...microphoneInputs(sources.microphones, options.speechFiles ?? []));
-  const count = microphoneCount(sources.microphones);
+  if (mics.kind !== 'tone') inputs.push(...microphoneInputs(mics, options.speechFiles ?? []));
+  const count = microphoneCount(mics);
   const micLabels: string[] = [];
-  const multichannel = sources.microphones.kind === 'alsa' || sources.microphones.kind === 'pulse';
+  const multichannel = mics.kind === 'alsa' || mics.kind === 'pulse';
   for (let i = 1; i <= count; i++) {
     const source = multichannel
       ? `[${firstMicInput}:a]pan=mono|c0=c${i - 1}`
@@ -231,7 +237,7 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
   }
 
   return {
-    global: ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'],
+    global: GLOBAL_OPTIONS,
     inputs,
     filterComplex: graph.join(';'),
     outputs,

@@ -58,17 +58,21 @@ export const microphoneSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const nodeSourcesSchema = z.object({
-  camera: cameraSourceSchema.nullable(),
-  microphones: microphoneSourceSchema,
-});
+export const nodeSourcesSchema = z
+  .object({
+    camera: cameraSourceSchema.nullable(),
+    /** Null for a camera-only node (a second camera of a courtroom). */
+    microphones: microphoneSourceSchema.nullable(),
+  })
+  .refine((s) => s.camera !== null || s.microphones !== null, 'a node needs a camera, microphones, or both');
 
 export type CameraSource = z.infer<typeof cameraSourceSchema>;
 export type MicrophoneSource = z.infer<typeof microphoneSourceSchema>;
 export type NodeSources = z.infer<typeof nodeSourcesSchema>;
 
 /** How many microphone tracks (`mic-1` … `mic-N`) these sources give. */
-export function microphoneCount(source: MicrophoneSource): number {
+export function microphoneCount(source: MicrophoneSource | null): number {
+  if (source === null) return 0;
   switch (source.kind) {
     case 'tone':
       return source.frequencies.length;
