@@ -76,7 +76,8 @@ export async function openObjectStore(config: Config, logger: Logger, signer?: U
           accessKey: config.s3AccessKey!,
           secretKey: config.s3SecretKey!,
           bucket: config.s3Bucket,
-          retentionDays: config.retentionDays,
+          // HATTAMA_RETENTION_DAYS=0 means no retention; the driver takes only a positive count.
+          retentionDays: config.retentionDays > 0 ? config.retentionDays : undefined,
           logger,
         });
   await objects.init();

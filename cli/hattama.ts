@@ -83,4 +83,16 @@ program
     runCommand(async () => (await import('./commands/verify.ts')).verifyCommand(target, opts)),
   );
 
+const audit = program.command('audit').description('The append-only, hash-chained audit log.');
+audit
+  .command('verify')
+  .description(
+    'Recompute the audit log hash chain; exit 1 naming the first edited, deleted or inserted entry.',
+  )
+  .option('--data-dir <dir>', 'data directory (default: HATTAMA_DATA_DIR or ./data)')
+  .option('--json', 'print exactly one JSON object')
+  .action((opts: { dataDir?: string; json?: boolean }) =>
+    runCommand(async () => (await import('./commands/audit.ts')).auditVerifyCommand(opts)),
+  );
+
 await program.parseAsync(process.argv);

@@ -390,6 +390,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   };
 }
 
+/**
+ * The process environment with some keys set for this run (a command's --data-dir),
+ * validated like loadConfig. Keeps process.env read here and nowhere else.
+ */
+export function loadConfigWith(overrides: Readonly<Record<string, string | undefined>>): Config {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+/** Whether a variable is set in the environment (e.g. to let HATTAMA_LOG_LEVEL win over a command's quiet default). */
+export function envIsSet(name: string): boolean {
+  return process.env[name] !== undefined && process.env[name] !== '';
+}
+
 function describe(value: unknown, secret: boolean | undefined): string {
   if (value === undefined) return 'nothing';
   if (secret) return 'a value that is not shown';

@@ -11,7 +11,7 @@
  *   runs/<n>/run.json, <track>/  one ffmpeg run's raw output (see session.ts)
  */
 import crypto from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SystemClock, chainGenesis, nextChain, type Clock, type Logger } from '../core/index.ts';
@@ -302,7 +302,7 @@ async function exists(p: string): Promise<boolean> {
 
 async function dirSize(dir: string): Promise<number> {
   let total = 0;
-  let entries: import('node:fs').Dirent[] = [];
+  let entries: Dirent[] = [];
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch {

@@ -4,7 +4,7 @@
  * summary. The same steps serve the end-to-end tests.
  */
 import path from 'node:path';
-import { createLogger, isoTime, loadConfig, type Config } from '../../core/index.ts';
+import { createLogger, envIsSet, isoTime, loadConfigWith, type Config } from '../../core/index.ts';
 import { UsageError } from '../run-command.ts';
 import { DEMO, startRole, type Running } from './serve.ts';
 
@@ -105,10 +105,10 @@ export async function demoCommand(options: { seconds: string; dataDir?: string; 
   const seconds = Number(options.seconds);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
     throw new UsageError(`--seconds must be a whole number from 1 to 3600, got ${JSON.stringify(options.seconds)}`);
-  const env: Record<string, string | undefined> = { ...process.env, HATTAMA_PORT: '0', HATTAMA_RECORDER_SOURCES: 'demo' };
-  if (options.dataDir) env.HATTAMA_DATA_DIR = options.dataDir;
-  const config = loadConfig(env);
-  const logger = createLogger({ level: process.env.HATTAMA_LOG_LEVEL ? config.logLevel : 'warn' });
+  const overrides: Record<string, string> = { HATTAMA_PORT: '0', HATTAMA_RECORDER_SOURCES: 'demo' };
+  if (options.dataDir) overrides.HATTAMA_DATA_DIR = options.dataDir;
+  const config = loadConfigWith(overrides);
+  const logger = createLogger({ level: envIsSet('HATTAMA_LOG_LEVEL') ? config.logLevel : 'warn' });
   const say = (m: string) => process.stderr.write(`${m}\n`);
   say(`starting the embedded stack in ${config.dataDir}…`);
   const running = await startRole('all', config, logger);

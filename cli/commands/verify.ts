@@ -11,7 +11,7 @@ import {
   ValidationError,
   createLogger,
   idSchema,
-  loadConfig,
+  loadConfigWith,
   sha256Hex,
   type Config,
 } from '../../core/index.ts';
@@ -39,13 +39,7 @@ const USAGE_HINT =
   'give a manifest.json file, or the id of a hearing in the catalog (with --data-dir if it is not ./data)';
 
 export async function verifyCommand(target: string, options: VerifyCommandOptions): Promise<number> {
-  const config = loadConfig(
-    options.dataDir === undefined
-      ? undefined
-      : // The one override --data-dir makes, handed to loadConfig rather than written into process.env.
-        // eslint-disable-next-line no-restricted-syntax
-        { ...process.env, HATTAMA_DATA_DIR: options.dataDir },
-  );
+  const config = loadConfigWith(options.dataDir === undefined ? {} : { HATTAMA_DATA_DIR: options.dataDir });
   const fromFile = readManifestFile(target);
   if (!fromFile && !idSchema.safeParse(target).success) {
     throw new UsageError(
