@@ -266,7 +266,22 @@ export class RecorderNode {
   }
 
   /** When a stopped hearing has nothing left in the spool, tell the hub so it writes the manifest. */
+  private draining = new Set<string>();
   private async maybeDrained(hearingId: string): Promise<void> {
+    if (this.draining.has(hearingId)) return;
+    this.draining.add(hearingId);
+    try {
+      await this.drainedOnce(hearingId);
+    } finally {
+      this.draining.delete(hearingId);
+    }
+  }
+
+  private async drainedOnce(hearingId: string): Promise<void> {
+    // 'stopped' is written before the run halts: until ffmpeg has exited and its last
+    // segments are committed, an empty spool does not mean delivered (an upload finishing
+    // meanwhile would otherwise close the manifest early and remove the spool mid-commit).
+    if (this.sessions.get(hearingId)?.recording) return;
     const state = await this.spool.readHearing(hearingId);
     if (state?.state !== 'stopped' || !this.agent.connected) return;
     if ((await this.spool.pending(hearingId)).length > 0) return;

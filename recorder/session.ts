@@ -308,8 +308,15 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     clearInterval(run.timer);
     await this.scheduleScan();
     const crashed = !exit.requested;
-    await this.finishRun(run.record, crashed);
-    this.run = null;
+    try {
+      await this.finishRun(run.record, crashed);
+    } catch (error) {
+      // The run stays unfinished on disk and is recovered at the next start; the session
+      // must not hang waiting for it.
+      this.log.error({ err: error, run: run.record.n }, 'could not finish the run; it will be recovered later');
+    } finally {
+      this.run = null;
+    }
     if (crashed) {
       this.log.error({ code: exit.code, signal: exit.signal, stderr: exit.stderrTail }, 'ffmpeg died');
       this.emit('alarm', {
