@@ -105,6 +105,10 @@ export class HubAgent extends EventEmitter<AgentEvents> {
     ws.on('message', (data) => this.onMessage(data.toString()));
     ws.on('unexpected-response', (_req, res) => {
       this.o.logger.error({ status: res.statusCode }, 'the hub refused this node (check HATTAMA_RECORDER_TOKEN)');
+      // With a listener here, ws leaves the handshake to us and never emits 'close':
+      // abort it, or the node would never try again (a hub restarting behind a proxy, a re-issued token).
+      res.resume();
+      ws.terminate();
     });
     ws.on('error', (error) => this.o.logger.debug({ err: error }, 'hub connection error'));
     ws.on('close', () => {

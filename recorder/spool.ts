@@ -136,7 +136,11 @@ export class Spool {
     }
     const entries: JournalEntry[] = [];
     let goodBytes = 0;
-    for (const line of text.split('\n')) {
+    const lines = text.split('\n');
+    // What follows the last "\n" is empty, or a line whose newline never reached the disk:
+    // torn even if it parses, and keeping it would glue the next append onto it.
+    lines.pop();
+    for (const line of lines) {
       if (line === '') break;
       try {
         entries.push(JSON.parse(line) as JournalEntry);

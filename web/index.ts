@@ -5,3 +5,4 @@ export { createHub, type Hub, type HubOptions } from './hub/create-hub.ts';
 export { hashNodeToken, RecorderGateway, type NodeLive } from './hub/recorder-gateway.ts';
 export { HearingsService, RecorderOfflineError } from './hub/hearings.service.ts';
 export { RegistrationRefusedError, SegmentRegistrationService } from './hub/segment-registration.ts';
+export * from './auth/index.ts';

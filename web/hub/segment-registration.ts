@@ -60,6 +60,10 @@ export interface SegmentRegistrationDeps {
 export class SegmentRegistrationService {
   constructor(private readonly d: SegmentRegistrationDeps) {}
 
+  private async enqueueVerify(s: SegmentRegistration): Promise<void> {
+    await this.d.queue.enqueue('object.verify', { key: s.key, sha256: s.sha256, size: s.size }, { jobId: `verify-${s.key}` });
+  }
+
   async register(nodeId: string, raw: { segment: unknown; tracks: unknown }): Promise<RegistrationResult> {
     const parsed = segmentRegistrationSchema.safeParse(raw.segment);
     const tracks = trackInfoSchema.array().safeParse(raw.tracks);
@@ -87,6 +91,9 @@ export class SegmentRegistrationService {
         existing.duration_ms === s.durationMs &&
         existing.size === s.size;
       if (!same) throw new RegistrationRefusedError('SEQ_REPEATED', `${s.track} seq ${s.seq} is registered with other content`);
+      // The first attempt may have stored the row and then failed to enqueue (Redis
+      // down); the job id makes enqueueing again a no-op otherwise.
+      await this.enqueueVerify(s);
       log.debug('repeated registration acknowledged');
       return { duplicate: true };
     }
@@ -138,8 +145,14 @@ export class SegmentRegistrationService {
       verify_state: 'pending',
       verified_at: null,
     });
-    if (!inserted) return { duplicate: true }; // a concurrent identical registration won
-    await this.d.queue.enqueue('object.verify', { key: s.key, sha256: s.sha256, size: s.size }, { jobId: `verify-${s.key}` });
+    if (!inserted) {
+      // A concurrent registration of the same seq won: a duplicate only if identical.
+      const winner = await this.d.repos.segments.find(s.hearingId, s.track, s.seq);
+      if (winner?.sha256 !== s.sha256 || winner.chain !== s.chain || winner.start_ms !== s.startMs || winner.duration_ms !== s.durationMs)
+        throw new RegistrationRefusedError('SEQ_REPEATED', `${s.track} seq ${s.seq} is registered with other content`);
+      return { duplicate: true };
+    }
+    await this.enqueueVerify(s);
     log.debug('segment registered');
     this.d.onRegistered?.(s);
     return { duplicate: false };

@@ -36,7 +36,8 @@ export const notFoundHandler: RequestHandler = (req, res) => {
     title: 'NOT_FOUND',
     status: 404,
     code: 'NOT_FOUND',
-    detail: `no route for ${req.method} ${req.path}`,
+    // Mounted under /api, req.path is relative to the mount point; name the whole path.
+    detail: `no route for ${req.method} ${req.baseUrl}${req.path}`,
   });
 };
 

@@ -1,0 +1,172 @@
+/**
+ * A real hub in-process for integration tests: the embedded backends (SQLite, fs
+ * objects, inline queue) on a temp directory, `createHub`, and an HTTP server on a free
+ * port with the recorder ws endpoint attached. Log lines are captured (JSON, one per
+ * line) so tests can check that a refusal was logged, and the whole catalog can be
+ * snapshotted so tests can check that a refusal stored nothing.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { openBackends, type Backends } from '../../cli/backends.ts';
+import { createLogger, loadConfig, type Logger } from '../../core/index.ts';
+import { createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-7c1e0f';
+
+/** One parsed pino line. */
+export interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Collects pino's output in memory; pino writes one JSON line per call. */
+export class LogCapture {
+  readonly raw: string[] = [];
+
+  write(chunk: string): void {
+    this.raw.push(chunk);
+  }
+
+  lines(): LogLine[] {
+    return parseLines(this.raw);
+  }
+
+  /** A position in the output; `since(mark)` returns what was logged after it. */
+  mark(): number {
+    return this.raw.length;
+  }
+
+  since(mark: number): LogLine[] {
+    return parseLines(this.raw.slice(mark));
+  }
+}
+
+function parseLines(chunks: readonly string[]): LogLine[] {
+  return chunks.flatMap((chunk) =>
+    chunk
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as LogLine),
+  );
+}
+
+/** Every row of every catalog table, each table's rows as sorted JSON lines. */
+export type CatalogSnapshot = Record<string, string[]>;
+
+export interface TestHub {
+  dataDir: string;
+  backends: Backends;
+  hub: Hub;
+  server: http.Server;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** ws://127.0.0.1:<port> */
+  wsUrl: string;
+  logs: LogCapture;
+  logger: Logger;
+  /** Every row of every catalog table, sorted, as plain objects. */
+  snapshot(): Promise<CatalogSnapshot>;
+  /** `fetch` against the hub with the administrator token (unless `token` says otherwise). */
+  api(pathname: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  /** Where the fs driver keeps an object's bytes. */
+  objectDataFile(key: string): string;
+  close(): Promise<void>;
+}
+
+export async function startTestHub(options: { segmentSeconds?: number } = {}): Promise<TestHub> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-hub-'));
+  const logs = new LogCapture();
+  const logger = createLogger({ level: 'debug', destination: logs });
+  const config = loadConfig({ HATTAMA_DATA_DIR: dataDir, HATTAMA_LOG_LEVEL: 'silent' });
+  const backends = await openBackends(config, logger);
+  const hub = createHub({
+    repos: backends.repos,
+    objects: backends.objects,
+    queue: backends.queue,
+    clock: backends.clock,
+    logger,
+    adminToken: ADMIN_TOKEN,
+    segmentSeconds: options.segmentSeconds ?? 4,
+    probes: backends.probes,
+    role: 'hub',
+  });
+  const server = http.createServer(hub.app);
+  hub.attach(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+
+  const db = backends.catalog.db;
+  return {
+    dataDir,
+    backends,
+    hub,
+    server,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    logs,
+    logger,
+    async snapshot() {
+      // Every table the migrations made, so a table added later is covered too.
+      const tables = (await db.introspection.getTables()).map((t) => t.name).sort();
+      const out: CatalogSnapshot = {};
+      for (const table of tables) {
+        const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db);
+        out[table] = rows.rows.map((r) => JSON.stringify(r)).sort();
+      }
+      return out;
+    },
+    api(pathname, init = {}) {
+      const { token = ADMIN_TOKEN, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (token !== null) headers.set('authorization', `Bearer ${token}`);
+      return fetch(`http://127.0.0.1:${port}${pathname}`, { ...rest, headers });
+    },
+    objectDataFile(key) {
+      return `${path.join(config.objectsDir, 'objects', ...key.split('/'))}@/data`;
+    },
+    async close() {
+      await hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await backends.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Seeds a court, one courtroom per id, and recorder nodes with known tokens. */
+export async function seedCourt(
+  t: TestHub,
+  seed: {
+    courtId: string;
+    courtrooms: string[];
+    nodes: { id: string; courtroomId: string; token: string }[];
+  },
+): Promise<void> {
+  const repos = t.backends.repos;
+  const now = t.backends.clock.now();
+  await repos.courts.insertCourt({ id: seed.courtId, name: `Court ${seed.courtId}`, created_at: now });
+  for (const room of seed.courtrooms)
+    await repos.courts.insertCourtroom({
+      id: room,
+      court_id: seed.courtId,
+      name: `Room ${room}`,
+      created_at: now,
+    });
+  for (const n of seed.nodes)
+    await repos.recorderNodes.insert({
+      id: n.id,
+      courtroom_id: n.courtroomId,
+      name: `Recorder ${n.id}`,
+      token_hash: hashNodeToken(n.token),
+      created_at: now,
+      last_seen_at: null,
+      revoked_at: null,
+    });
+}

@@ -1,0 +1,245 @@
+/**
+ * The express side of accounts: reading the session cookie, requiring a user or a role,
+ * CSRF protection for state-changing requests, the log-in/log-out/me routes, and the
+ * security headers (helmet).
+ *
+ * CSRF: a synchronizer token derived from the session (sessions.ts). Every POST, PUT,
+ * PATCH and DELETE made with a session cookie must carry it in `x-csrf-token`; the page
+ * gets it from the log-in answer or `GET /api/auth/me`. SameSite=Strict on the cookie is
+ * a second, independent defence. Requests without a session cookie (recorder nodes,
+ * bearer tokens) have no ambient credential to abuse and are left to their own checks.
+ */
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import { ValidationError, type Config } from '../../core/index.ts';
+import type { UserRole } from '../../storage/index.ts';
+import { parseOrThrow } from '../middlewares/validate.ts';
+import { CsrfFailedError, ForbiddenError, LoginRateLimitedError, UnauthenticatedError } from './errors.ts';
+import { PASSWORD_MAX_LENGTH } from './passwords.ts';
+import type { AuthUser, ResolvedSession, SessionService } from './sessions.ts';
+
+export const SESSION_COOKIE = 'hattama_session';
+export const CSRF_HEADER = 'x-csrf-token';
+export const LOGIN_PATH = '/api/auth/login';
+
+/** What `authenticate` attaches to a request with a live session. */
+export interface RequestAuth {
+  sessionId: string;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The logged-in user; undefined without a live session. */
+    user?: AuthUser;
+    /** The live session behind `user`. */
+    auth?: RequestAuth;
+  }
+}
+
+/** `true`/`false`, or `'auto'`: Secure when the request came over TLS. */
+export type CookieSecure = boolean | 'auto';
+
+/** The cookie's Secure flag from configuration: forced, or auto from HATTAMA_PUBLIC_URL. */
+export function cookieSecureFromConfig(config: Config): CookieSecure {
+  if (config.cookieSecure === 'true') return true;
+  if (config.cookieSecure === 'false') return false;
+  return config.publicUrl?.startsWith('https:') ? true : 'auto';
+}
+
+/** The value of one cookie from the Cookie header (the first, if sent twice). */
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const AUTHENTICATED = Symbol('hattama.authenticated');
+type Marked = Request & { [AUTHENTICATED]?: true };
+
+function attach(req: Request, s: ResolvedSession): void {
+  req.user = s.user;
+  req.auth = { sessionId: s.sessionId, csrfToken: s.csrfToken, expiresAt: s.expiresAt };
+}
+
+/**
+ * Reads the session cookie and attaches `req.user` and `req.auth` when the session is
+ * live. Never refuses by itself (see requireUser); safe to mount more than once.
+ */
+export function authenticate(sessions: SessionService): RequestHandler {
+  return async (req, _res, next) => {
+    const marked = req as Marked;
+    if (marked[AUTHENTICATED]) return next();
+    marked[AUTHENTICATED] = true;
+    try {
+      const resolved = await sessions.resolve(readCookie(req, SESSION_COOKIE));
+      if (resolved) attach(req, resolved);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** 401 UNAUTHENTICATED without a live session. */
+export const requireUser: RequestHandler = (req, _res, next) => {
+  next(req.user ? undefined : new UnauthenticatedError());
+};
+
+/** 401 without a live session; 403 FORBIDDEN when the user's role is not one of `roles`. */
+export function requireRole(...roles: readonly UserRole[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.user) return next(new UnauthenticatedError());
+    if (!roles.includes(req.user.role))
+      return next(
+        new ForbiddenError(`this needs the role ${roles.join(' or ')}`, { role: req.user.role, required: [...roles] }),
+      );
+    next();
+  };
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * 403 CSRF_FAILED for a state-changing request made with a live session whose
+ * `x-csrf-token` header is missing or wrong. Log-in itself is exempt (there is no session
+ * to protect yet; it takes JSON only, which a cross-site form cannot send). Mount it
+ * after `authenticate`.
+ */
+export function csrfProtection(sessions: SessionService): RequestHandler {
+  return (req, _res, next) => {
+    if (!UNSAFE.has(req.method) || !req.auth) return next();
+    if (req.method === 'POST' && req.originalUrl.split('?')[0] === LOGIN_PATH) return next();
+    const token = readCookie(req, SESSION_COOKIE);
+    const given = req.get(CSRF_HEADER);
+    next(token !== undefined && sessions.verifyCsrf(token, given) ? undefined : new CsrfFailedError());
+  };
+}
+
+export interface AuthRoutesOptions {
+  sessions: SessionService;
+  /** Secure flag of the cookie (cookieSecureFromConfig). */
+  cookieSecure: CookieSecure;
+}
+
+const loginBodySchema = z.object({
+  login: z.string().min(1).max(256),
+  password: z.string().min(1).max(PASSWORD_MAX_LENGTH * 4),
+});
+
+function sessionView(s: ResolvedSession) {
+  return { user: s.user, csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() };
+}
+
+/**
+ * `POST /api/auth/login` {login, password} → 200 {user, csrfToken, expiresAt} and the
+ * cookie; `POST /api/auth/logout` → 204; `GET /api/auth/me` → {user, csrfToken, expiresAt}.
+ * Answers are never cached. Includes `authenticate` and `csrfProtection` for its own routes.
+ */
+export function authRoutes(options: AuthRoutesOptions): Router {
+  const { sessions } = options;
+  const router = Router();
+  const secure = (req: Request) => (options.cookieSecure === 'auto' ? req.secure : options.cookieSecure);
+  const cookieOptions = (req: Request) => ({ httpOnly: true, sameSite: 'strict' as const, secure: secure(req), path: '/' });
+  const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
+
+  router.use('/api/auth', express.json({ limit: '16kb' }), authenticate(sessions), csrfProtection(sessions));
+
+  router.post(LOGIN_PATH, async (req, res, next) => {
+    try {
+      if (!req.is('application/json')) throw new ValidationError('send the log-in as application/json');
+      const body = parseOrThrow(loginBodySchema, req.body, 'log-in');
+      const result = await sessions.login({
+        login: body.login,
+        password: body.password,
+        address: req.ip ?? req.socket.remoteAddress,
+        priorToken: readCookie(req, SESSION_COOKIE),
+      });
+      // A session cookie (no Max-Age): closing the browser ends it on a shared court
+      // computer; the server enforces the idle and absolute limits either way.
+      res.cookie(SESSION_COOKIE, result.token, cookieOptions(req));
+      noStore(res).json(sessionView(result));
+    } catch (error) {
+      if (error instanceof LoginRateLimitedError) res.set('Retry-After', String(error.retryAfterSeconds));
+      next(error);
+    }
+  });
+
+  router.post('/api/auth/logout', async (req, res, next) => {
+    try {
+      if (!req.user) throw new UnauthenticatedError();
+      await sessions.logout(readCookie(req, SESSION_COOKIE), req.ip ?? req.socket.remoteAddress);
+      res.clearCookie(SESSION_COOKIE, cookieOptions(req));
+      noStore(res).status(204).end();
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.get('/api/auth/me', (req, res, next) => {
+    if (!req.user || !req.auth) return next(new UnauthenticatedError());
+    noStore(res).json(sessionView({ user: req.user, ...req.auth }));
+  });
+
+  return router;
+}
+
+export interface SecurityHeadersOptions {
+  /** The hub is reached over https: send HSTS and upgrade-insecure-requests. */
+  https?: boolean;
+  /**
+   * Origins the player fetches media from besides the hub itself: the S3 endpoint when
+   * segments are served by presigned URLs (HATTAMA_OBJECTS=s3). Nothing else is allowed.
+   */
+  mediaOrigins?: readonly string[];
+}
+
+/**
+ * helmet with a Content-Security-Policy that allows only the hub's own scripts, styles,
+ * images and media, plus `blob:` for media and workers (hls.js feeds the <video> through
+ * Media Source Extensions from blob: URLs and may run its demuxer in a blob: worker).
+ * No inline scripts, no external origins, no framing.
+ */
+export function securityHeaders(options: SecurityHeadersOptions = {}): RequestHandler {
+  const media = [...(options.mediaOrigins ?? [])].map((o) => new URL(o).origin);
+  const https = options.https ?? false;
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'"],
+        // 'self' covers the hub's own ws:/wss: endpoints (CSP Level 3).
+        connectSrc: ["'self'", ...media],
+        mediaSrc: ["'self'", 'blob:', ...media],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Only over https: on a plain-http court LAN it would break every request.
+        ...(https ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 180 * 24 * 3600, includeSubDomains: false } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * Builds one viewer's HLS playlists for one hearing, after the access-policy check (which
+ * is the caller's: this service only renders what it is given). Segment URIs are
+ * short-lived object URLs (S3 presigned, or hub-signed `/objects/...` for the local
+ * store); playlist URIs point to the hub's own routes:
+ *
+ *   <hubBase>/api/hearings/<id>/hls/master.m3u8
+ *   <hubBase>/api/hearings/<id>/hls/<track>.m3u8
+ *
+ * Signing speed. A two-hour hearing has ~1,800 segments per track, so a media playlist
+ * needs ~1,800 URLs. Signing them afresh on every request costs an HMAC each on the local
+ * store and a SigV4 signature each on S3; instead a URL is reused while it still has at
+ * least (expiry − refresh window) of its life left, so a URL handed out is always valid
+ * for 80–100 % of the configured expiry and never longer. An object URL carries no viewer
+ * identity (neither S3's nor ours does), so reusing one across viewers grants nothing that
+ * the policy check in front of the playlist did not already grant; the audit log records
+ * who fetched which playlist, and the /objects route reports each segment it serves.
+ */
+import { NotFoundError } from '../../core/index.ts';
+import type { HearingState, ObjectStore, Segment, Track } from '../../storage/index.ts';
+import {
+  buildTimeline,
+  masterPlaylist,
+  positionInTimeline,
+  renderMediaPlaylist,
+  sharedTimeline,
+  wallClockInTimeline,
+  type MasterTrack,
+  type SharedTimeline,
+  type Timeline,
+  type TimeRange,
+} from './hls-playlists.ts';
+
+export type PlaylistSegment = Pick<
+  Segment,
+  'track' | 'seq' | 'start_ms' | 'duration_ms' | 'object_key' | 'size'
+>;
+export type PlaylistTrack = Pick<Track, 'name' | 'kind' | 'codec' | 'channels'> & { speaker?: string | null };
+
+/** What the hub looked up for one request: the hearing, its tracks and all their segments. */
+export interface HearingMedia {
+  hearing: { id: string; state: HearingState; language: string };
+  tracks: readonly PlaylistTrack[];
+  /** Every segment of every track (catalog rows), in any order. */
+  segments: readonly PlaylistSegment[];
+  /** What this viewer may not see (sealed ranges), UTC epoch ms, half-open. */
+  excludeRanges: readonly TimeRange[];
+}
+
+export interface PlaylistServiceOptions {
+  objects: Pick<ObjectStore, 'presignGet'>;
+  /** Lifetime of a segment URL (configuration: HATTAMA_PRESIGN_EXPIRY_SECONDS). */
+  expirySeconds: number;
+  /** Prefix of hub URLs: '' for root-relative ones, or e.g. 'https://hub.court.kz'. */
+  hubBase?: string;
+  clock?: { now(): number };
+  /** A URL is re-signed once it is older than this; default a fifth of the expiry, at most 60 s. */
+  refreshAfterMs?: number;
+  /** Bound on remembered URLs (about 300 bytes each); default 100,000. */
+  maxCachedUrls?: number;
+}
+
+export interface HearingTimeline {
+  /** The track whose playing time the player shows: the video, else the main audio. */
+  mainTrack: string;
+  durationSeconds: number;
+  /** Playlist time (s) showing wall-clock `atMs` (for `?t=` deep links). */
+  positionFor(atMs: number): number;
+  /** Wall-clock time (UTC ms) at playlist time `offsetSeconds`; null when nothing is playable. */
+  wallClockAt(offsetSeconds: number): number | null;
+}
+
+interface CachedUrl {
+  url: string;
+  signedAt: number;
+}
+
+export class PlaylistService {
+  private readonly objects: Pick<ObjectStore, 'presignGet'>;
+  private readonly expirySeconds: number;
+  private readonly hubBase: string;
+  private readonly clock: { now(): number };
+  private readonly refreshAfterMs: number;
+  private readonly maxCachedUrls: number;
+  private readonly urls = new Map<string, CachedUrl>();
+
+  constructor(options: PlaylistServiceOptions) {
+    if (!Number.isSafeInteger(options.expirySeconds) || options.expirySeconds < 1) {
+      throw new RangeError('expirySeconds must be a positive integer');
+    }
+    this.objects = options.objects;
+    this.expirySeconds = options.expirySeconds;
+    this.hubBase = (options.hubBase ?? '').replace(/\/+$/, '');
+    this.clock = options.clock ?? Date;
+    this.refreshAfterMs =
+      options.refreshAfterMs ?? Math.min(60_000, Math.floor((options.expirySeconds * 1000) / 5));
+    this.maxCachedUrls = options.maxCachedUrls ?? 100_000;
+  }
+
+  masterUri(hearingId: string): string {
+    return `${this.hubBase}/api/hearings/${encodeURIComponent(hearingId)}/hls/master.m3u8`;
+  }
+
+  mediaUri(hearingId: string, track: string): string {
+    return `${this.hubBase}/api/hearings/${encodeURIComponent(hearingId)}/hls/${encodeURIComponent(track)}.m3u8`;
+  }
+
+  /** The master playlist. Signs nothing; bit rates come from the catalog's segment sizes. */
+  master(media: HearingMedia): string {
+    const stats = bitrates(media.segments);
+    const tracks: MasterTrack[] = media.tracks.map((t) => ({
+      name: t.name,
+      kind: t.kind,
+      codec: t.codec,
+      channels: t.channels,
+      speaker: t.speaker ?? null,
+      ...stats.get(t.name),
+    }));
+    return masterPlaylist({
+      hearingId: media.hearing.id,
+      tracks,
+      language: media.hearing.language,
+      uriFor: (track) => this.mediaUri(media.hearing.id, track),
+    });
+  }
+
+  /** One track's media playlist with fresh (or fresh enough) segment URLs. NotFoundError for an unknown track. */
+  async media(media: HearingMedia & { track: string }): Promise<string> {
+    if (!media.tracks.some((t) => t.name === media.track)) {
+      throw new NotFoundError(`hearing ${media.hearing.id} has no track ${media.track}`, {
+        hearingId: media.hearing.id,
+        track: media.track,
+      });
+    }
+    const shared = this.shared(media);
+    const timeline = this.timelineOf(media, media.track, shared);
+    const uris = await this.signAll(timeline.entries.map((e) => e.segment.object_key));
+    return renderMediaPlaylist({ timeline, uris, ended: media.hearing.state === 'stopped' });
+  }
+
+  /** Maps wall-clock time to the main track's playing time and back. */
+  timeline(media: HearingMedia): HearingTimeline {
+    const mainTrack = mainTrackOf(media.tracks);
+    const timeline: Timeline =
+      mainTrack === null ? { entries: [], durationMs: 0 } : this.timelineOf(media, mainTrack, this.shared(media));
+    return {
+      mainTrack: mainTrack ?? '',
+      durationSeconds: timeline.durationMs / 1000,
+      positionFor: (atMs) => positionInTimeline(timeline, atMs),
+      wallClockAt: (offsetSeconds) => wallClockInTimeline(timeline, offsetSeconds),
+    };
+  }
+
+  /** How many URLs are remembered (for health pages and tests). */
+  get cachedUrls(): number {
+    return this.urls.size;
+  }
+
+  private shared(media: HearingMedia): SharedTimeline {
+    const byTrack = new Map<string, PlaylistSegment[]>();
+    for (const t of media.tracks) byTrack.set(t.name, []);
+    for (const s of media.segments) byTrack.get(s.track)?.push(s);
+    return sharedTimeline({ tracks: [...byTrack.values()], excludeRanges: media.excludeRanges });
+  }
+
+  private timelineOf(media: HearingMedia, track: string, shared: SharedTimeline): Timeline {
+    return buildTimeline({
+      segments: media.segments.filter((s) => s.track === track),
+      excludeRanges: shared.excludeRanges,
+      breaksMs: shared.breaksMs,
+    });
+  }
+
+  private async signAll(keys: readonly string[]): Promise<string[]> {
+    const now = this.clock.now();
+    const out = new Array<string>(keys.length);
+    const misses: Promise<void>[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const cached = this.urls.get(key);
+      if (cached && now - cached.signedAt <= this.refreshAfterMs && now >= cached.signedAt) {
+        out[i] = cached.url;
+        continue;
+      }
+      misses.push(
+        this.objects.presignGet(key, { expirySeconds: this.expirySeconds }).then((signed) => {
+          const url = signed.startsWith('/') ? `${this.hubBase}${signed}` : signed;
+          this.remember(key, { url, signedAt: now });
+          out[i] = url;
+        }),
+      );
+    }
+    if (misses.length > 0) await Promise.all(misses);
+    return out;
+  }
+
+  private remember(key: string, entry: CachedUrl): void {
+    // Re-insert so Map order is signing order; the oldest go first when the bound is hit.
+    this.urls.delete(key);
+    this.urls.set(key, entry);
+    if (this.urls.size > this.maxCachedUrls) {
+      let excess = this.urls.size - this.maxCachedUrls;
+      for (const oldest of this.urls.keys()) {
+        if (excess-- <= 0) break;
+        this.urls.delete(oldest);
+      }
+    }
+  }
+}
+
+/** The video, or for an audio-only hearing the mix (else the first audio track). */
+export function mainTrackOf(tracks: readonly PlaylistTrack[]): string | null {
+  const video = tracks.find((t) => t.name === 'video') ?? tracks.find((t) => t.kind === 'video');
+  if (video) return video.name;
+  const audio = tracks.filter((t) => t.kind === 'audio');
+  return (audio.find((t) => t.name === 'mix') ?? audio[0])?.name ?? null;
+}
+
+/** Peak and average bit rate of each track from segment sizes (MPEG-TS overhead included, as HLS wants). */
+function bitrates(segments: readonly PlaylistSegment[]): Map<string, { peakBitrate: number; averageBitrate: number }> {
+  const acc = new Map<string, { peak: number; bytes: number; ms: number }>();
+  for (const s of segments) {
+    const a = acc.get(s.track) ?? { peak: 0, bytes: 0, ms: 0 };
+    // A last segment of a few frames says little about the rate; count it in the average only.
+    if (s.duration_ms >= 1000) a.peak = Math.max(a.peak, (s.size * 8000) / s.duration_ms);
+    a.bytes += s.size;
+    a.ms += s.duration_ms;
+    acc.set(s.track, a);
+  }
+  const out = new Map<string, { peakBitrate: number; averageBitrate: number }>();
+  for (const [track, a] of acc) {
+    if (a.ms <= 0) continue;
+    const average = (a.bytes * 8000) / a.ms;
+    out.set(track, { peakBitrate: Math.max(a.peak, average), averageBitrate: average });
+  }
+  return out;
+}
+
+/** Everything at once, for one request or a test: the master and every track's media playlist. */
+export async function buildHearingPlaylists(
+  input: HearingMedia & Omit<PlaylistServiceOptions, 'objects'> & { objects: Pick<ObjectStore, 'presignGet'> },
+): Promise<{ master: string; media: Map<string, string>; timeline: HearingTimeline }> {
+  const service = new PlaylistService(input);
+  const media = new Map<string, string>();
+  for (const t of input.tracks) media.set(t.name, await service.media({ ...input, track: t.name }));
+  return { master: service.master(input), media, timeline: service.timeline(input) };
+}
