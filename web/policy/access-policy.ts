@@ -204,8 +204,7 @@ export function decide(input: DecideInput): Decision {
   // A disabled account is refused before anything else is looked at.
   if (viewer.disabled) return refuse('disabled', 'this account is disabled');
   if (isSystemAction(action)) return decideSystem(viewer, action);
-  if (hearing === null)
-    return refuse('hearing-required', `${action} concerns one hearing, and none was given`);
+  if (!hearing) return refuse('hearing-required', `${action} concerns one hearing, and none was given`);
   checkSealedRanges(hearing);
   const ctx: HearingContext = {
     viewer,
