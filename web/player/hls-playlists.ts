@@ -200,7 +200,8 @@ export function sharedTimeline(input: {
     const removed: TimeRange[] = [...ranges];
     for (const segments of tracks)
       for (const s of segments)
-        if (overlapsAny(s, ranges)) removed.push({ startMs: s.start_ms, endMs: Math.max(endOf(s), s.start_ms + 1) });
+        if (overlapsAny(s, ranges))
+          removed.push({ startMs: s.start_ms, endMs: Math.max(endOf(s), s.start_ms + 1) });
     const holes = mergeRanges(removed);
     const trimmed = holes.map((h) => ({ startMs: h.startMs + tolerance, endMs: h.endMs - tolerance }));
     const next = mergeRanges([...sealed, ...trimmed]);
@@ -281,7 +282,8 @@ export function wallClockAt(input: TimelineInput & { offsetSeconds: number }): n
 
 /** A URI inside a playlist line or a quoted attribute: no line breaks, no quotes (RFC 8216 4.2). */
 function safeUri(uri: string): string {
-  if (/[\r\n"]/.test(uri)) throw new RangeError(`a playlist URI may not contain quotes or line breaks: ${uri}`);
+  if (/[\r\n"]/.test(uri))
+    throw new RangeError(`a playlist URI may not contain quotes or line breaks: ${uri}`);
   return uri;
 }
 
@@ -321,7 +323,8 @@ export function renderMediaPlaylist(input: {
     if (e.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
     // The wall clock on the first segment and wherever the timestamps restart; players
     // derive the rest from the durations (8216bis 4.4.4.6).
-    if (i === 0 || e.discontinuity) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(e.segment.start_ms).toISOString()}`);
+    if (i === 0 || e.discontinuity)
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(e.segment.start_ms).toISOString()}`);
     lines.push(`#EXTINF:${(e.segment.duration_ms / 1000).toFixed(3)},`, safeUri(input.uris[i]!));
   });
   if (input.ended) lines.push('#EXT-X-ENDLIST');
@@ -380,7 +383,8 @@ export function codecsOf(track: MasterTrack): string {
 const FALLBACK_BITRATE = { video: 2_000_000, audio: 128_000 } as const;
 
 function quoted(value: string): string {
-  if (/[\r\n"]/.test(value)) throw new RangeError(`a quoted playlist attribute may not contain quotes: ${value}`);
+  if (/[\r\n"]/.test(value))
+    throw new RangeError(`a quoted playlist attribute may not contain quotes: ${value}`);
   return `"${value}"`;
 }
 
@@ -406,7 +410,8 @@ function audioOrder(a: MasterTrack, b: MasterTrack): number {
  * instead of the variant's audio when one is picked.
  */
 export function masterPlaylist(input: MasterPlaylistInput): string {
-  const video = input.tracks.find((t) => t.kind === 'video' && t.name === 'video') ??
+  const video =
+    input.tracks.find((t) => t.kind === 'video' && t.name === 'video') ??
     input.tracks.find((t) => t.kind === 'video');
   const audio = input.tracks.filter((t) => t.kind === 'audio').sort(audioOrder);
   const main = audio.find((t) => t.name === 'mix') ?? audio[0];

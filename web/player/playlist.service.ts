@@ -41,7 +41,10 @@ export type PlaylistTrack = Pick<Track, 'name' | 'kind' | 'codec' | 'channels'> 
 export interface HearingMedia {
   hearing: { id: string; state: HearingState; language: string };
   tracks: readonly PlaylistTrack[];
-  /** Every segment of every track (catalog rows), in any order. */
+  /**
+   * Every segment of every track (catalog rows), in any order. Treated as immutable: pass a
+   * new array when rows are added (a catalog query does), never a mutated one.
+   */
   segments: readonly PlaylistSegment[];
   /** What this viewer may not see (sealed ranges), UTC epoch ms, half-open. */
   excludeRanges: readonly TimeRange[];
@@ -58,6 +61,11 @@ export interface PlaylistServiceOptions {
   refreshAfterMs?: number;
   /** Bound on remembered URLs (about 300 bytes each); default 100,000. */
   maxCachedUrls?: number;
+  /**
+   * Bound on remembered media playlists (one per hearing, track and set of exclusions):
+   * a two-hour track's is ~260 kB with hub-signed URLs, ~600 kB with S3 ones; default 64.
+   */
+  maxCachedPlaylists?: number;
 }
 
 export interface HearingTimeline {
@@ -75,6 +83,13 @@ interface CachedUrl {
   signedAt: number;
 }
 
+interface CachedPlaylist {
+  fingerprint: string;
+  text: string;
+  /** When the oldest URL in it was signed: the text is reused while that URL is fresh enough. */
+  oldestSignedAt: number;
+}
+
 export class PlaylistService {
   private readonly objects: Pick<ObjectStore, 'presignGet'>;
   private readonly expirySeconds: number;
@@ -82,7 +97,11 @@ export class PlaylistService {
   private readonly clock: { now(): number };
   private readonly refreshAfterMs: number;
   private readonly maxCachedUrls: number;
+  private readonly maxCachedPlaylists: number;
   private readonly urls = new Map<string, CachedUrl>();
+  private readonly playlists = new Map<string, CachedPlaylist>();
+  private readonly masters = new Map<string, { fingerprint: string; text: string }>();
+  private readonly timelines = new Map<string, { fingerprint: string; shared: SharedTimeline }>();
 
   constructor(options: PlaylistServiceOptions) {
     if (!Number.isSafeInteger(options.expirySeconds) || options.expirySeconds < 1) {
@@ -95,6 +114,7 @@ export class PlaylistService {
     this.refreshAfterMs =
       options.refreshAfterMs ?? Math.min(60_000, Math.floor((options.expirySeconds * 1000) / 5));
     this.maxCachedUrls = options.maxCachedUrls ?? 100_000;
+    this.maxCachedPlaylists = options.maxCachedPlaylists ?? 64;
   }
 
   masterUri(hearingId: string): string {
@@ -107,6 +127,16 @@ export class PlaylistService {
 
   /** The master playlist. Signs nothing; bit rates come from the catalog's segment sizes. */
   master(media: HearingMedia): string {
+    const fingerprint = fingerprintOf(media);
+    const cacheKey = `${media.hearing.id}\nmaster`;
+    const cached = this.masters.get(cacheKey);
+    if (cached && cached.fingerprint === fingerprint) return cached.text;
+    const text = this.renderMaster(media);
+    boundedSet(this.masters, cacheKey, { fingerprint, text }, this.maxCachedPlaylists);
+    return text;
+  }
+
+  private renderMaster(media: HearingMedia): string {
     const stats = bitrates(media.segments);
     const tracks: MasterTrack[] = media.tracks.map((t) => ({
       name: t.name,
@@ -132,17 +162,38 @@ export class PlaylistService {
         track: media.track,
       });
     }
-    const shared = this.shared(media);
+    // Catalog rows are never changed once registered, only added, so counts and sums per
+    // track identify the segment set; the state decides VOD or EVENT.
+    const fingerprint = fingerprintOf(media);
+    const cacheKey = `${media.hearing.id}\n${media.track}\n${rangesKey(media.excludeRanges)}`;
+    const cached = this.playlists.get(cacheKey);
+    if (cached && cached.fingerprint === fingerprint && this.fresh(cached.oldestSignedAt, this.clock.now())) {
+      return cached.text;
+    }
+    const shared = this.shared(media, fingerprint);
     const timeline = this.timelineOf(media, media.track, shared);
-    const uris = await this.signAll(timeline.entries.map((e) => e.segment.object_key));
-    return renderMediaPlaylist({ timeline, uris, ended: media.hearing.state === 'stopped' });
+    const signed = await this.signAll(timeline.entries.map((e) => e.segment.object_key));
+    const text = renderMediaPlaylist({
+      timeline,
+      uris: signed.urls,
+      ended: media.hearing.state === 'stopped',
+    });
+    boundedSet(
+      this.playlists,
+      cacheKey,
+      { fingerprint, text, oldestSignedAt: signed.oldestSignedAt },
+      this.maxCachedPlaylists,
+    );
+    return text;
   }
 
   /** Maps wall-clock time to the main track's playing time and back. */
   timeline(media: HearingMedia): HearingTimeline {
     const mainTrack = mainTrackOf(media.tracks);
     const timeline: Timeline =
-      mainTrack === null ? { entries: [], durationMs: 0 } : this.timelineOf(media, mainTrack, this.shared(media));
+      mainTrack === null
+        ? { entries: [], durationMs: 0 }
+        : this.timelineOf(media, mainTrack, this.shared(media, fingerprintOf(media)));
     return {
       mainTrack: mainTrack ?? '',
       durationSeconds: timeline.durationMs / 1000,
@@ -156,11 +207,20 @@ export class PlaylistService {
     return this.urls.size;
   }
 
-  private shared(media: HearingMedia): SharedTimeline {
+  private fresh(signedAt: number, now: number): boolean {
+    return now >= signedAt && now - signedAt <= this.refreshAfterMs;
+  }
+
+  private shared(media: HearingMedia, fingerprint: string): SharedTimeline {
+    const cacheKey = `${media.hearing.id}\n${rangesKey(media.excludeRanges)}`;
+    const cached = this.timelines.get(cacheKey);
+    if (cached && cached.fingerprint === fingerprint) return cached.shared;
     const byTrack = new Map<string, PlaylistSegment[]>();
     for (const t of media.tracks) byTrack.set(t.name, []);
     for (const s of media.segments) byTrack.get(s.track)?.push(s);
-    return sharedTimeline({ tracks: [...byTrack.values()], excludeRanges: media.excludeRanges });
+    const shared = sharedTimeline({ tracks: [...byTrack.values()], excludeRanges: media.excludeRanges });
+    boundedSet(this.timelines, cacheKey, { fingerprint, shared }, this.maxCachedPlaylists);
+    return shared;
   }
 
   private timelineOf(media: HearingMedia, track: string, shared: SharedTimeline): Timeline {
@@ -171,15 +231,17 @@ export class PlaylistService {
     });
   }
 
-  private async signAll(keys: readonly string[]): Promise<string[]> {
+  private async signAll(keys: readonly string[]): Promise<{ urls: string[]; oldestSignedAt: number }> {
     const now = this.clock.now();
     const out = new Array<string>(keys.length);
     const misses: Promise<void>[] = [];
+    let oldestSignedAt = now;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const cached = this.urls.get(key);
-      if (cached && now - cached.signedAt <= this.refreshAfterMs && now >= cached.signedAt) {
+      if (cached && this.fresh(cached.signedAt, now)) {
         out[i] = cached.url;
+        if (cached.signedAt < oldestSignedAt) oldestSignedAt = cached.signedAt;
         continue;
       }
       misses.push(
@@ -191,21 +253,58 @@ export class PlaylistService {
       );
     }
     if (misses.length > 0) await Promise.all(misses);
-    return out;
+    return { urls: out, oldestSignedAt };
   }
 
   private remember(key: string, entry: CachedUrl): void {
-    // Re-insert so Map order is signing order; the oldest go first when the bound is hit.
-    this.urls.delete(key);
-    this.urls.set(key, entry);
-    if (this.urls.size > this.maxCachedUrls) {
-      let excess = this.urls.size - this.maxCachedUrls;
-      for (const oldest of this.urls.keys()) {
-        if (excess-- <= 0) break;
-        this.urls.delete(oldest);
-      }
-    }
+    boundedSet(this.urls, key, entry, this.maxCachedUrls);
   }
+}
+
+/** Sets a key last in Map order; drops the oldest entries past `max`. */
+function boundedSet<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  let excess = map.size - max;
+  if (excess <= 0) return;
+  for (const oldest of map.keys()) {
+    if (excess-- <= 0) break;
+    map.delete(oldest);
+  }
+}
+
+function rangesKey(ranges: readonly TimeRange[]): string {
+  return ranges.map((r) => `${r.startMs}-${r.endMs}`).join(',');
+}
+
+/** Segment sums by array: the same (cached, final) array of rows is summed once. */
+const segmentSums = new WeakMap<readonly PlaylistSegment[], string>();
+
+/** Identifies the segment set of every track and the hearing's state. */
+function fingerprintOf(media: HearingMedia): string {
+  let sums = segmentSums.get(media.segments);
+  if (sums === undefined) {
+    sums = sumSegments(media.segments);
+    segmentSums.set(media.segments, sums);
+  }
+  const h = media.hearing;
+  return `${h.state}|${h.language}|${media.tracks.map((t) => `${t.name}:${t.codec}:${t.channels}`).join(',')}|${sums}`;
+}
+
+function sumSegments(segments: readonly PlaylistSegment[]): string {
+  const acc = new Map<string, [number, number, number, number]>();
+  for (const s of segments) {
+    let a = acc.get(s.track);
+    if (!a) acc.set(s.track, (a = [0, 0, 0, 0]));
+    a[0] += 1;
+    a[1] += s.seq;
+    a[2] = Math.max(a[2], s.start_ms); // a sum of epoch ms would outgrow exact doubles
+    a[3] += s.duration_ms;
+  }
+  return [...acc]
+    .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+    .map(([track, a]) => `${track}:${a.join(':')}`)
+    .join('|');
 }
 
 /** The video, or for an audio-only hearing the mix (else the first audio track). */
@@ -217,7 +316,9 @@ export function mainTrackOf(tracks: readonly PlaylistTrack[]): string | null {
 }
 
 /** Peak and average bit rate of each track from segment sizes (MPEG-TS overhead included, as HLS wants). */
-function bitrates(segments: readonly PlaylistSegment[]): Map<string, { peakBitrate: number; averageBitrate: number }> {
+function bitrates(
+  segments: readonly PlaylistSegment[],
+): Map<string, { peakBitrate: number; averageBitrate: number }> {
   const acc = new Map<string, { peak: number; bytes: number; ms: number }>();
   for (const s of segments) {
     const a = acc.get(s.track) ?? { peak: 0, bytes: 0, ms: 0 };
@@ -238,7 +339,8 @@ function bitrates(segments: readonly PlaylistSegment[]): Map<string, { peakBitra
 
 /** Everything at once, for one request or a test: the master and every track's media playlist. */
 export async function buildHearingPlaylists(
-  input: HearingMedia & Omit<PlaylistServiceOptions, 'objects'> & { objects: Pick<ObjectStore, 'presignGet'> },
+  input: HearingMedia &
+    Omit<PlaylistServiceOptions, 'objects'> & { objects: Pick<ObjectStore, 'presignGet'> },
 ): Promise<{ master: string; media: Map<string, string>; timeline: HearingTimeline }> {
   const service = new PlaylistService(input);
   const media = new Map<string, string>();

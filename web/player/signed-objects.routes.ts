@@ -21,7 +21,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { HattamaError } from '../../core/index.ts';
-import { contentDisposition, objectKeyProblem, type ObjectStore, type UrlSigner } from '../../storage/index.ts';
+import {
+  contentDisposition,
+  objectKeyProblem,
+  type ObjectStore,
+  type UrlSigner,
+} from '../../storage/index.ts';
 import { problemFor, sendProblem } from '../middlewares/problem.ts';
 
 export type ObjectRefusal = 'invalid-key' | 'bad-signature' | 'expired' | 'not-found';
@@ -94,7 +99,7 @@ export function parseRange(header: string | undefined, size: number): RangeVerdi
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(first);
-  const end = last === '' ? size - 1 : Number(last);
+  const end = last === '' ? Number.MAX_SAFE_INTEGER : Number(last);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return null;
   if (start >= size) return 'unsatisfiable';
   return { start, end: Math.min(end, size - 1) };
