@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { HATTAMA_VERSION, configReferenceMarkdown } from '../core/index.ts';
 import { runCommand, EXIT } from './run-command.ts';
+import type { UsersAddOptions } from './commands/users.ts';
 
 const serve = (role: 'all' | 'hub' | 'worker' | 'recorder') => async () =>
   (await import('./commands/serve.ts')).serveCommand(role);
@@ -93,6 +94,81 @@ audit
   .option('--json', 'print exactly one JSON object')
   .action((opts: { dataDir?: string; json?: boolean }) =>
     runCommand(async () => (await import('./commands/audit.ts')).auditVerifyCommand(opts)),
+  );
+
+const users = program
+  .command('users')
+  .description(
+    'User accounts: add, set a password, disable, enable, list. Passwords come from a file or stdin, never the command line.',
+  );
+const usersCommands = () => import('./commands/users.ts');
+const dataDirOption = ['--data-dir <dir>', 'data directory (default: HATTAMA_DATA_DIR or ./data)'] as const;
+users
+  .command('add')
+  .description(
+    'Add a user; without --password-file or --password-stdin a random password is generated and printed once.',
+  )
+  .argument('<login>', 'log-in name: 2-64 of a-z, 0-9, ".", "_", "-"')
+  .requiredOption(
+    '--role <role>',
+    'administrator, operator, secretary, judge, party, representative, higher-court-judge or auditor',
+  )
+  .option('--name <name>', 'display name (default: the login)')
+  .option('--locale <locale>', 'ru, kk or en (default: ru)')
+  .option(
+    '--court <id>',
+    'a court the user works at (operators, secretaries); repeat for several',
+    (id: string, previous: string[]) => [...previous, id],
+    [] as string[],
+  )
+  .option('--password-file <file>', 'read the password from this file (one trailing newline is dropped)')
+  .option('--password-stdin', 'read the password from standard input')
+  .option(...dataDirOption)
+  .option('--json', 'print one JSON object')
+  .action((login: string, opts: UsersAddOptions) =>
+    runCommand(async () => (await usersCommands()).usersAddCommand(login, opts)),
+  );
+users
+  .command('passwd')
+  .description(
+    "Set a user's password (generated and printed once if none is given); ends the user's sessions.",
+  )
+  .argument('<login>', 'log-in name')
+  .option('--password-file <file>', 'read the password from this file (one trailing newline is dropped)')
+  .option('--password-stdin', 'read the password from standard input')
+  .option(...dataDirOption)
+  .option('--json', 'print one JSON object')
+  .action(
+    (
+      login: string,
+      opts: { passwordFile?: string; passwordStdin?: boolean; dataDir?: string; json?: boolean },
+    ) => runCommand(async () => (await usersCommands()).usersPasswdCommand(login, opts)),
+  );
+users
+  .command('disable')
+  .description('Disable a user and end their sessions; the account and its history stay.')
+  .argument('<login>', 'log-in name')
+  .option(...dataDirOption)
+  .option('--json', 'print one JSON object')
+  .action((login: string, opts: { dataDir?: string; json?: boolean }) =>
+    runCommand(async () => (await usersCommands()).usersDisableCommand(login, opts)),
+  );
+users
+  .command('enable')
+  .description('Enable a disabled user again.')
+  .argument('<login>', 'log-in name')
+  .option(...dataDirOption)
+  .option('--json', 'print one JSON object')
+  .action((login: string, opts: { dataDir?: string; json?: boolean }) =>
+    runCommand(async () => (await usersCommands()).usersEnableCommand(login, opts)),
+  );
+users
+  .command('list')
+  .description('List users (never their passwords).')
+  .option(...dataDirOption)
+  .option('--json', 'print a JSON array')
+  .action((opts: { dataDir?: string; json?: boolean }) =>
+    runCommand(async () => (await usersCommands()).usersListCommand(opts)),
   );
 
 await program.parseAsync(process.argv);

@@ -309,6 +309,56 @@ export const CONFIG_KEYS = {
     doc: 'Per-node token the recorder presents to the hub.',
     secret: true,
   }),
+  sessionIdleMinutes: key({
+    env: 'HATTAMA_SESSION_IDLE_MINUTES',
+    schema: int(1, 7 * 24 * 60),
+    default: '30',
+    unit: 'minutes',
+    doc: 'A log-in session without any request for this long ends.',
+  }),
+  sessionMaxHours: key({
+    env: 'HATTAMA_SESSION_MAX_HOURS',
+    schema: int(1, 30 * 24),
+    default: '12',
+    unit: 'hours',
+    doc: 'A log-in session ends this long after the log-in, however active it is.',
+  }),
+  loginMaxFailuresPerAccount: key({
+    env: 'HATTAMA_LOGIN_MAX_FAILURES_PER_ACCOUNT',
+    schema: int(1, 1000),
+    default: '5',
+    unit: 'attempts',
+    doc: 'Failed log-ins to one account per window before further attempts are refused (HTTP 429).',
+  }),
+  loginMaxFailuresPerAddress: key({
+    env: 'HATTAMA_LOGIN_MAX_FAILURES_PER_ADDRESS',
+    schema: int(1, 100_000),
+    default: '20',
+    unit: 'attempts',
+    doc: 'Failed log-ins from one address per window before further attempts are refused (HTTP 429).',
+  }),
+  loginWindowMinutes: key({
+    env: 'HATTAMA_LOGIN_WINDOW_MINUTES',
+    schema: int(1, 24 * 60),
+    default: '15',
+    unit: 'minutes',
+    doc: 'Length of the window in which failed log-ins are counted.',
+  }),
+  cookieSecure: key({
+    env: 'HATTAMA_COOKIE_SECURE',
+    schema: z.enum(['auto', 'true', 'false']),
+    default: 'auto',
+    unit: 'auto|true|false',
+    doc: 'Secure flag of the session cookie; auto = when HATTAMA_PUBLIC_URL is https or the request came over TLS.',
+  }),
+  demoPassword: key({
+    env: 'HATTAMA_DEMO_PASSWORD',
+    schema: z.string().min(10, 'must be at least 10 characters').max(1024).optional(),
+    default: undefined,
+    unit: 'string',
+    doc: 'One known password for every demo user of `hattama all` (scripted trials); unset = random one-time passwords.',
+    secret: true,
+  }),
 } as const;
 
 type Keys = typeof CONFIG_KEYS;

@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'JOB_TIMEOUT'
   | 'BACKEND_UNAVAILABLE'
   | 'FFMPEG_FAILED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'LOGIN_FAILED'
+  | 'LOGIN_RATE_LIMITED'
+  | 'CSRF_FAILED';
 
 export interface HattamaErrorOptions {
   /** Whether this is an anticipated outcome (bad input, refusal) rather than a bug. */

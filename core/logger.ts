@@ -23,6 +23,8 @@ export const REDACT_PATHS: readonly string[] = [
   'urlSigningSecret',
   's3SecretKey',
   's3AccessKey',
+  'demoPassword',
+  '*.demoPassword',
   '*.password',
   '*.token',
   '*.secret',

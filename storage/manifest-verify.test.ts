@@ -85,6 +85,9 @@ function hearingRow(): Hearing {
     manifest_sha256: null,
     created_at: T0,
     updated_at: T0,
+    case_id: null,
+    judge_user_id: null,
+    secretary_user_id: null,
   };
 }
 

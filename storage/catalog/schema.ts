@@ -49,6 +49,11 @@ export interface HearingTable {
   manifest_sha256: string | null;
   created_at: number;
   updated_at: number;
+  /** The case this hearing belongs to (0002); null for hearings created before cases existed. */
+  case_id: string | null;
+  /** The presiding judge's and the secretary's accounts (0002), for the access policy. */
+  judge_user_id: string | null;
+  secretary_user_id: string | null;
 }
 
 export type TrackKind = 'video' | 'audio';
@@ -134,6 +139,121 @@ export interface JobTable {
   finished_at: number | null;
 }
 
+/** The roles of web/policy, exactly; the users table CHECKs the same list (migration 0002). */
+export const USER_ROLES = [
+  'administrator',
+  'operator',
+  'secretary',
+  'judge',
+  'party',
+  'representative',
+  'higher-court-judge',
+  'auditor',
+] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const USER_LOCALES = ['ru', 'kk', 'en'] as const;
+export type UserLocale = (typeof USER_LOCALES)[number];
+
+export interface UserTable {
+  id: string;
+  /** Lower-case; unique. */
+  login: string;
+  display_name: string;
+  role: UserRole;
+  /** `scrypt$N$r$p$salt$hash` (web/auth/passwords.ts); never a plain password. */
+  password_hash: string;
+  locale: UserLocale;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A court an account works at (operators, secretaries): the policy's `Viewer.courtIds`. */
+export interface UserCourtTable {
+  user_id: string;
+  court_id: string;
+  created_at: number;
+}
+
+export interface SessionTable {
+  /** SHA-256 (hex) of the session token; the token itself is never stored. */
+  id: string;
+  user_id: string;
+  created_at: number;
+  /** Absolute end of the session, whatever its activity. */
+  expires_at: number;
+  /** Last request seen (updated at most once a minute); idle expiry counts from here. */
+  last_seen_at: number;
+  address: string | null;
+  revoked_at: number | null;
+}
+
+/** Failed log-ins in a fixed window, shared by every hub process through the catalog. */
+export interface LoginAttemptTable {
+  /** `user:<login>` or `addr:<ip>`. */
+  key: string;
+  window_start_ms: number;
+  failures: number;
+}
+
+export interface CaseTable {
+  id: string;
+  court_id: string;
+  /** Unique within its court, e.g. 2-1234/2026. */
+  number: string;
+  /** civil, criminal, administrative, … (free text; courts name their own categories). */
+  category: string;
+  created_at: number;
+}
+
+export type ParticipantCapacity = 'party' | 'representative';
+
+export interface CaseParticipantTable {
+  id: string;
+  case_id: string;
+  /** The participant's account, if they have one. */
+  user_id: string | null;
+  name: string;
+  /** In what capacity they take part ("as" party or representative). */
+  capacity: ParticipantCapacity;
+  created_at: number;
+}
+
+/** A higher-court judge assigned to a case under appeal or cassation, for a period. */
+export interface CaseAssignmentTable {
+  id: string;
+  case_id: string;
+  user_id: string;
+  valid_from_ms: number;
+  /** Exclusive end; null = until further notice. */
+  valid_until_ms: number | null;
+  created_at: number;
+}
+
+/** A closed part of an otherwise open hearing, [start_ms, end_ms) in wall-clock time. */
+export interface SealedRangeTable {
+  id: string;
+  hearing_id: string;
+  start_ms: number;
+  end_ms: number;
+  reason: string;
+  /** User id of the judge who sealed it. */
+  created_by: string;
+  created_at: number;
+}
+
+/** A registered terminal at the court: a party using it counts as on site. */
+export interface OnsiteTerminalTable {
+  id: string;
+  court_id: string;
+  name: string;
+  /** SHA-256 of the terminal's token; null once revoked. */
+  token_hash: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
 export interface CatalogSchema {
   courts: CourtTable;
   courtrooms: CourtroomTable;
@@ -144,6 +264,15 @@ export interface CatalogSchema {
   markers: MarkerTable;
   audit_log: AuditLogTable;
   jobs: JobTable;
+  users: UserTable;
+  user_courts: UserCourtTable;
+  sessions: SessionTable;
+  login_attempts: LoginAttemptTable;
+  cases: CaseTable;
+  case_participants: CaseParticipantTable;
+  case_assignments: CaseAssignmentTable;
+  sealed_ranges: SealedRangeTable;
+  onsite_terminals: OnsiteTerminalTable;
 }
 
 export type Court = Selectable<CourtTable>;
@@ -158,3 +287,13 @@ export type NewSegment = Insertable<SegmentTable>;
 export type Marker = Selectable<MarkerTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type Job = Selectable<JobTable>;
+export type User = Selectable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type UserCourt = Selectable<UserCourtTable>;
+export type Session = Selectable<SessionTable>;
+export type LoginAttempt = Selectable<LoginAttemptTable>;
+export type Case = Selectable<CaseTable>;
+export type CaseParticipant = Selectable<CaseParticipantTable>;
+export type CaseAssignment = Selectable<CaseAssignmentTable>;
+export type SealedRange = Selectable<SealedRangeTable>;
+export type OnsiteTerminal = Selectable<OnsiteTerminalTable>;

@@ -5,7 +5,7 @@
  * Prints nothing: the caller shows the one-time passwords once.
  */
 import type { Clock } from '../../core/index.ts';
-import type { Repositories, UserRole } from '../../storage/index.ts';
+import type { AuditEvent, Repositories, UserRole } from '../../storage/index.ts';
 import { verifyPassword } from './passwords.ts';
 import { UserAccounts } from './users.service.ts';
 
@@ -34,13 +34,33 @@ export interface DemoUserSeed {
   password: string | null;
 }
 
+/** Roles whose work is tied to a court: their demo accounts are linked to the demo court. */
+const COURT_STAFF: readonly UserRole[] = ['operator', 'secretary', 'judge'];
+
+export interface SeedDemoUsersOptions {
+  /** One known password for every demo user (HATTAMA_DEMO_PASSWORD); unset = one-time passwords. */
+  password?: string | undefined;
+  clock: Clock;
+  /** The demo court: its operator, secretary and judge are linked to it. It must exist. */
+  courtId?: string | undefined;
+  /** Where the accounts' creation is recorded, if given. */
+  audit?: { append(event: AuditEvent): Promise<unknown> } | undefined;
+}
+
 export async function seedDemoUsers(
-  repos: Pick<Repositories, 'users' | 'sessions'>,
-  options: { password?: string | undefined; clock: Clock },
+  repos: Pick<Repositories, 'users' | 'sessions' | 'courts'>,
+  options: SeedDemoUsersOptions,
 ): Promise<DemoUserSeed[]> {
-  const accounts = new UserAccounts({ repos, clock: options.clock, actor: 'demo-seed' });
+  const accounts = new UserAccounts({
+    repos,
+    clock: options.clock,
+    actor: 'demo-seed',
+    audit: options.audit,
+  });
   const seeded: DemoUserSeed[] = [];
   for (const demo of DEMO_USERS) {
+    const courtIds =
+      options.courtId !== undefined && COURT_STAFF.includes(demo.role) ? [options.courtId] : [];
     const existing = await repos.users.findByLogin(demo.login);
     if (!existing) {
       const { user, generatedPassword } = await accounts.create({
@@ -48,12 +68,20 @@ export async function seedDemoUsers(
         role: demo.role,
         displayName: demo.displayName,
         password: options.password,
+        courtIds,
       });
-      seeded.push({ login: demo.login, role: demo.role, userId: user.id, created: true, password: options.password ?? generatedPassword });
+      seeded.push({
+        login: demo.login,
+        role: demo.role,
+        userId: user.id,
+        created: true,
+        password: options.password ?? generatedPassword,
+      });
       continue;
     }
     if (options.password !== undefined && !(await verifyPassword(options.password, existing.password_hash)))
       await accounts.setPassword(demo.login, options.password);
+    for (const courtId of courtIds) await accounts.addCourt(demo.login, courtId);
     seeded.push({
       login: demo.login,
       role: existing.role,

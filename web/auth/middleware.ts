@@ -105,7 +105,10 @@ export function requireRole(...roles: readonly UserRole[]): RequestHandler {
     if (!req.user) return next(new UnauthenticatedError());
     if (!roles.includes(req.user.role))
       return next(
-        new ForbiddenError(`this needs the role ${roles.join(' or ')}`, { role: req.user.role, required: [...roles] }),
+        new ForbiddenError(`this needs the role ${roles.join(' or ')}`, {
+          role: req.user.role,
+          required: [...roles],
+        }),
       );
     next();
   };
@@ -137,7 +140,10 @@ export interface AuthRoutesOptions {
 
 const loginBodySchema = z.object({
   login: z.string().min(1).max(256),
-  password: z.string().min(1).max(PASSWORD_MAX_LENGTH * 4),
+  password: z
+    .string()
+    .min(1)
+    .max(PASSWORD_MAX_LENGTH * 4),
 });
 
 function sessionView(s: ResolvedSession) {
@@ -153,7 +159,12 @@ export function authRoutes(options: AuthRoutesOptions): Router {
   const { sessions } = options;
   const router = Router();
   const secure = (req: Request) => (options.cookieSecure === 'auto' ? req.secure : options.cookieSecure);
-  const cookieOptions = (req: Request) => ({ httpOnly: true, sameSite: 'strict' as const, secure: secure(req), path: '/' });
+  const cookieOptions = (req: Request) => ({
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: secure(req),
+    path: '/',
+  });
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
 
   router.use('/api/auth', express.json({ limit: '16kb' }), authenticate(sessions), csrfProtection(sessions));

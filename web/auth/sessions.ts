@@ -19,7 +19,13 @@ import crypto from 'node:crypto';
 import type { Clock, Config, Logger } from '../../core/index.ts';
 import type { AuditEvent, Repositories, User, UserLocale, UserRole } from '../../storage/index.ts';
 import { LoginFailedError, LoginRateLimitedError } from './errors.ts';
-import { PASSWORD_MAX_LENGTH, dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './passwords.ts';
+import {
+  PASSWORD_MAX_LENGTH,
+  dummyPasswordHash,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from './passwords.ts';
 import { LOGIN_PATTERN, normalizeLogin } from './users.service.ts';
 
 export interface SessionSettings {
@@ -133,12 +139,23 @@ export class SessionService {
     const addr = await repos.loginAttempts.increment(addrKey, now, settings.windowMs);
     const acct = userKey ? await repos.loginAttempts.increment(userKey, now, settings.windowMs) : null;
     const retryAts: number[] = [];
-    if (addr.failures > settings.maxFailuresPerAddress) retryAts.push(addr.window_start_ms + settings.windowMs);
-    if (acct && acct.failures > settings.maxFailuresPerAccount) retryAts.push(acct.window_start_ms + settings.windowMs);
+    if (addr.failures > settings.maxFailuresPerAddress)
+      retryAts.push(addr.window_start_ms + settings.windowMs);
+    if (acct && acct.failures > settings.maxFailuresPerAccount)
+      retryAts.push(acct.window_start_ms + settings.windowMs);
     if (retryAts.length > 0) {
       const retryAt = Math.max(...retryAts);
-      this.d.logger.warn({ login: loginValid ? login : null, address, retryAt }, 'log-in refused: too many failures');
-      await this.audit({ action: 'auth.login', address, login: loginValid ? login : null, verdict: 'refuse', reason: 'rate-limited' });
+      this.d.logger.warn(
+        { login: loginValid ? login : null, address, retryAt },
+        'log-in refused: too many failures',
+      );
+      await this.audit({
+        action: 'auth.login',
+        address,
+        login: loginValid ? login : null,
+        verdict: 'refuse',
+        reason: 'rate-limited',
+      });
       throw new LoginRateLimitedError(retryAt, now);
     }
 
@@ -149,7 +166,14 @@ export class SessionService {
     if (!user || !matches || user.disabled_at !== null) {
       const reason = !user ? 'unknown-login' : !matches ? 'wrong-password' : 'disabled';
       this.d.logger.info({ userId: user?.id ?? null, address, reason }, 'log-in refused');
-      await this.audit({ action: 'auth.login', address, login: loginValid ? login : null, user, verdict: 'refuse', reason });
+      await this.audit({
+        action: 'auth.login',
+        address,
+        login: loginValid ? login : null,
+        user,
+        verdict: 'refuse',
+        reason,
+      });
       throw new LoginFailedError();
     }
 
@@ -196,7 +220,8 @@ export class SessionService {
     if (now >= session.last_seen_at + settings.idleMs) return null;
     if (user.disabled_at !== null) return null;
     // One write per minute at most (or per tenth of the idle time), not one per request.
-    if (now - session.last_seen_at >= Math.min(60_000, settings.idleMs / 10)) await repos.sessions.touch(sessionId, now);
+    if (now - session.last_seen_at >= Math.min(60_000, settings.idleMs / 10))
+      await repos.sessions.touch(sessionId, now);
     return {
       user: authUser(user),
       sessionId,

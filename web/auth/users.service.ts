@@ -38,9 +38,11 @@ export interface UserView {
   disabled: boolean;
   disabledAt: string | null;
   createdAt: string;
+  /** Present where the caller loaded them. */
+  courtIds?: string[];
 }
 
-export function userView(u: User): UserView {
+export function userView(u: User, courtIds?: string[]): UserView {
   return {
     id: u.id,
     login: u.login,
@@ -50,6 +52,7 @@ export function userView(u: User): UserView {
     disabled: u.disabled_at !== null,
     disabledAt: u.disabled_at === null ? null : isoTime(u.disabled_at),
     createdAt: isoTime(u.created_at),
+    ...(courtIds ? { courtIds } : {}),
   };
 }
 
@@ -60,6 +63,8 @@ export interface CreateUserInput {
   /** Omitted: a random password is generated and returned once. */
   password?: string;
   locale?: string;
+  /** Courts the account works at (operators, secretaries); each must exist. */
+  courtIds?: readonly string[];
 }
 
 export interface PasswordOutcome {
@@ -69,7 +74,7 @@ export interface PasswordOutcome {
 }
 
 export interface UserAccountsDeps {
-  repos: Pick<Repositories, 'users' | 'sessions'>;
+  repos: Pick<Repositories, 'users' | 'sessions' | 'courts'>;
   clock: Clock;
   /** Account changes are access-data changes: recorded when an audit log is given. */
   audit?: { append(event: AuditEvent): Promise<unknown> };
@@ -82,12 +87,16 @@ export class UserAccounts {
 
   async get(login: string): Promise<User> {
     const user = await this.d.repos.users.findByLogin(normalizeLogin(login));
-    if (!user) throw new NotFoundError(`there is no user "${normalizeLogin(login)}"`, { login: normalizeLogin(login) });
+    if (!user)
+      throw new NotFoundError(`there is no user "${normalizeLogin(login)}"`, {
+        login: normalizeLogin(login),
+      });
     return user;
   }
 
   async list(): Promise<UserView[]> {
-    return (await this.d.repos.users.list()).map(userView);
+    const users = await this.d.repos.users.list();
+    return Promise.all(users.map(async (u) => userView(u, await this.d.repos.users.courtIds(u.id))));
   }
 
   async create(input: CreateUserInput): Promise<PasswordOutcome> {
@@ -98,18 +107,27 @@ export class UserAccounts {
         { field: 'login' },
       );
     if (!isUserRole(input.role))
-      throw new ValidationError(`invalid role "${input.role}": use one of ${USER_ROLES.join(', ')}`, { field: 'role' });
+      throw new ValidationError(`invalid role "${input.role}": use one of ${USER_ROLES.join(', ')}`, {
+        field: 'role',
+      });
     const locale = input.locale ?? 'ru';
     if (!(USER_LOCALES as readonly string[]).includes(locale))
-      throw new ValidationError(`invalid locale "${locale}": use one of ${USER_LOCALES.join(', ')}`, { field: 'locale' });
+      throw new ValidationError(`invalid locale "${locale}": use one of ${USER_LOCALES.join(', ')}`, {
+        field: 'locale',
+      });
     const displayName = (input.displayName ?? login).trim();
     if (displayName.length === 0 || displayName.length > 200)
       throw new ValidationError('the display name must have 1-200 characters', { field: 'displayName' });
     const generated = input.password === undefined ? generatePassword() : null;
     const password = input.password ?? generated!;
     assertAcceptablePassword(password);
+    const courtIds = [...new Set(input.courtIds ?? [])].sort();
+    for (const courtId of courtIds)
+      if (!(await this.d.repos.courts.findCourt(courtId)))
+        throw new ValidationError(`court "${courtId}" does not exist`, { field: 'courtIds' });
 
-    if (await this.d.repos.users.findByLogin(login)) throw new ConflictError(`user "${login}" already exists`, { login });
+    if (await this.d.repos.users.findByLogin(login))
+      throw new ConflictError(`user "${login}" already exists`, { login });
     const now = this.d.clock.now();
     const user: User = {
       id: crypto.randomUUID(),
@@ -126,11 +144,17 @@ export class UserAccounts {
       await this.d.repos.users.insert(user);
     } catch (error) {
       // Another process created the same login meanwhile: the unique index decided.
-      if (await this.d.repos.users.findByLogin(login)) throw new ConflictError(`user "${login}" already exists`, { login });
+      if (await this.d.repos.users.findByLogin(login))
+        throw new ConflictError(`user "${login}" already exists`, { login });
       throw error;
     }
-    await this.record('user.create', user, `role ${user.role}`);
-    return { user: userView(user), generatedPassword: generated };
+    for (const courtId of courtIds) await this.d.repos.users.addCourt(user.id, courtId, now);
+    await this.record(
+      'user.create',
+      user,
+      `role ${user.role}${courtIds.length ? `; courts ${courtIds.join(', ')}` : ''}`,
+    );
+    return { user: userView(user, courtIds), generatedPassword: generated };
   }
 
   /** Sets a new password (given, or generated and returned once) and ends the user's sessions. */
@@ -146,12 +170,23 @@ export class UserAccounts {
     return { user: userView({ ...user, updated_at: now }), generatedPassword: generated };
   }
 
+  /** Links an account to a court it works at; linking twice changes nothing. */
+  async addCourt(login: string, courtId: string): Promise<UserView> {
+    const user = await this.get(login);
+    if (!(await this.d.repos.courts.findCourt(courtId)))
+      throw new ValidationError(`court "${courtId}" does not exist`, { field: 'courtId' });
+    if (await this.d.repos.users.addCourt(user.id, courtId, this.d.clock.now()))
+      await this.record('user.court.add', user, `court ${courtId}`);
+    return userView(user, await this.d.repos.users.courtIds(user.id));
+  }
+
   /** Disables an account and ends its sessions; disabling twice changes nothing more. */
   async disable(login: string): Promise<{ user: UserView; sessionsRevoked: number }> {
     const user = await this.get(login);
     const now = this.d.clock.now();
     const disabledAt = user.disabled_at ?? now;
-    if (user.disabled_at === null) await this.d.repos.users.update(user.id, { disabled_at: now, updated_at: now });
+    if (user.disabled_at === null)
+      await this.d.repos.users.update(user.id, { disabled_at: now, updated_at: now });
     const sessionsRevoked = await this.d.repos.sessions.revokeAllForUser(user.id, now);
     if (user.disabled_at === null) await this.record('user.disable', user, null);
     return { user: userView({ ...user, disabled_at: disabledAt }), sessionsRevoked };

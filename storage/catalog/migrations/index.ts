@@ -5,8 +5,12 @@
 import type { Kysely } from 'kysely';
 import type { CatalogDialect } from '../dialect.ts';
 import * as m0001 from './0001-initial.ts';
+import * as m0002 from './0002-accounts.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Up = (db: Kysely<any>, dialect: CatalogDialect) => Promise<void>;
 
-export const MIGRATIONS: readonly { name: string; up: Up }[] = [{ name: '0001-initial', up: m0001.up }];
+export const MIGRATIONS: readonly { name: string; up: Up }[] = [
+  { name: '0001-initial', up: m0001.up },
+  { name: '0002-accounts', up: m0002.up },
+];

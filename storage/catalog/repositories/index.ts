@@ -1,18 +1,30 @@
 import type { CatalogDb } from '../catalog.ts';
 import { AuditLogRepository } from './audit-log.repository.ts';
+import { CasesRepository } from './cases.repository.ts';
 import { CourtsRepository } from './courts.repository.ts';
 import { HearingsRepository } from './hearings.repository.ts';
+import { LoginAttemptsRepository } from './login-attempts.repository.ts';
 import { MarkersRepository } from './markers.repository.ts';
 import { RecorderNodesRepository } from './recorder-nodes.repository.ts';
+import { SealedRangesRepository } from './sealed-ranges.repository.ts';
 import { SegmentsRepository } from './segments.repository.ts';
+import { SessionsRepository } from './sessions.repository.ts';
+import { TerminalsRepository } from './terminals.repository.ts';
+import { UsersRepository } from './users.repository.ts';
 
 export {
   AuditLogRepository,
+  CasesRepository,
   CourtsRepository,
   HearingsRepository,
+  LoginAttemptsRepository,
   MarkersRepository,
   RecorderNodesRepository,
+  SealedRangesRepository,
   SegmentsRepository,
+  SessionsRepository,
+  TerminalsRepository,
+  UsersRepository,
 };
 
 /** Every repository over one database handle (or one transaction). */
@@ -23,6 +35,12 @@ export interface Repositories {
   segments: SegmentsRepository;
   markers: MarkersRepository;
   auditLog: AuditLogRepository;
+  users: UsersRepository;
+  sessions: SessionsRepository;
+  loginAttempts: LoginAttemptsRepository;
+  cases: CasesRepository;
+  sealedRanges: SealedRangesRepository;
+  terminals: TerminalsRepository;
 }
 
 export function createRepositories(db: CatalogDb): Repositories {
@@ -33,5 +51,11 @@ export function createRepositories(db: CatalogDb): Repositories {
     segments: new SegmentsRepository(db),
     markers: new MarkersRepository(db),
     auditLog: new AuditLogRepository(db),
+    users: new UsersRepository(db),
+    sessions: new SessionsRepository(db),
+    loginAttempts: new LoginAttemptsRepository(db),
+    cases: new CasesRepository(db),
+    sealedRanges: new SealedRangesRepository(db),
+    terminals: new TerminalsRepository(db),
   };
 }
