@@ -1,16 +1,15 @@
 /**
  * Builds the hub's express app without listening, so tests can mount it on any port.
+ * Order matters: security headers, body parsing, health, then sessions (cookie), the
+ * auth routes, CSRF for cookie sessions, and the API — reachable with a session or,
+ * for scripts, the administrator token.
  */
-import express, { type Express } from 'express';
-import type { Clock, Logger } from '../core/index.ts';
-import type { ObjectStore, Repositories } from '../storage/index.ts';
-import type { HearingsService } from './hub/hearings.service.ts';
-import type { RecorderGateway } from './hub/recorder-gateway.ts';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../core/index.ts';
+import { securityHeaders, type Auth } from './auth/index.ts';
 import { requireAdminToken } from './middlewares/admin-auth.ts';
 import { errorHandler, notFoundHandler } from './middlewares/problem.ts';
 import { healthRoutes, type BackendProbe } from './routes/health.routes.ts';
-import { hearingsRoutes } from './routes/hearings.routes.ts';
-import { recordersRoutes } from './routes/recorders.routes.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -19,12 +18,12 @@ export interface AppOptions {
   startedAt?: number;
   /** The hub's API; absent for a worker's health-only app. */
   api?: {
+    auth: Auth;
     adminToken: string;
-    repos: Repositories;
-    objects: ObjectStore;
-    hearings: HearingsService;
-    gateway: RecorderGateway;
-    clock: Clock;
+    /** Routers that need no session (pages, hub-signed objects: the signature is the authorisation). */
+    publicRoutes: RequestHandler[];
+    /** The API's routers, behind a session or the administrator token. */
+    routes: RequestHandler[];
   };
 }
 
@@ -32,13 +31,18 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(options.api?.auth.securityHeaders ?? securityHeaders());
   app.use(express.json({ limit: '256kb' }));
   app.use(healthRoutes({ probes: options.probes, role: options.role, startedAt: options.startedAt ?? Date.now() }));
   if (options.api) {
-    const api = options.api;
-    app.use('/api', requireAdminToken(api.adminToken));
-    app.use(hearingsRoutes({ hearings: api.hearings, repos: api.repos, objects: api.objects }));
-    app.use(recordersRoutes({ repos: api.repos, gateway: api.gateway, clock: api.clock }));
+    const { auth } = options.api;
+    for (const r of options.api.publicRoutes) app.use(r);
+    app.use(auth.authenticate);
+    app.use(auth.routes);
+    app.use(auth.csrfProtection);
+    const admin = requireAdminToken(options.api.adminToken);
+    app.use('/api', (req, res, next) => (req.user ? next() : admin(req, res, next)));
+    for (const r of options.api.routes) app.use(r);
   }
   app.use('/api', notFoundHandler);
   app.use(notFoundHandler);

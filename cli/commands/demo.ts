@@ -36,6 +36,7 @@ export async function recordHearing(options: {
   config: Config;
   seconds: number;
   hearingId?: string;
+  visibility?: 'open' | 'closed';
   onProgress?: (message: string) => void;
   /** Called while recording, with the seconds recorded so far (for fault injection in tests). */
   during?: (elapsedSeconds: number) => Promise<void> | void;
@@ -45,14 +46,17 @@ export async function recordHearing(options: {
   const repos = running.backends!.repos;
   const say = options.onProgress ?? (() => undefined);
   await until('the recorder to connect', 30_000, async () => hub.gateway.nodeForCourtroom(DEMO.courtroomId));
+  const demoCase = await repos.cases.findCase(DEMO.caseId);
   const hearing = await hub.hearings.create({
     id: options.hearingId,
     courtroomId: DEMO.courtroomId,
-    caseNumber: '2-0001/2026',
+    caseNumber: DEMO.caseNumber,
     title: 'Demo hearing',
     judge: 'Demo Judge',
-    visibility: 'open',
+    visibility: options.visibility ?? 'open',
     language: 'ru',
+    ...(demoCase ? { caseId: DEMO.caseId } : {}),
+    ...((await repos.users.findByLogin('demo-judge')) ? { judgeLogin: 'demo-judge' } : {}),
   });
   await hub.hearings.command(hearing.id, 'start');
   say(`recording hearing ${hearing.id} for ${seconds} s…`);

@@ -25,7 +25,14 @@ import {
   type RecorderNodeOptions,
 } from '../../recorder/index.ts';
 import { assertCompleteHandlers, JOB_NAMES } from '../../storage/index.ts';
-import { createApp, createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+import {
+  authOptionsFromConfig,
+  createApp,
+  createHub,
+  hashNodeToken,
+  seedDemoUsers,
+  type Hub,
+} from '../../web/index.ts';
 import { adminToken, jobHandlers, openBackends, openObjectStore, type Backends } from '../backends.ts';
 
 export type Role = 'all' | 'hub' | 'worker' | 'recorder';
@@ -38,10 +45,30 @@ export interface Running {
   url: string | null;
   adminToken: string | null;
   adminTokenFile: string | null;
+  /** The demo accounts seeded by `all`, with passwords only where newly made. */
+  demoUsers: DemoUsers;
   close(): Promise<void>;
 }
 
-export const DEMO = { courtId: 'demo-court', courtroomId: 'demo-room' } as const;
+type DemoUsers = Awaited<ReturnType<typeof seedDemoUsers>>;
+
+export const DEMO = { courtId: 'demo-court', courtroomId: 'demo-room', caseId: 'demo-case', caseNumber: '2-0001/2026' } as const;
+
+/** The demo case: demo-party and demo-representative on it, demo-higher-judge assigned to it. */
+async function seedDemoCase(backends: Backends): Promise<void> {
+  const { repos, clock } = backends;
+  const now = clock.now();
+  if (!(await repos.cases.findCase(DEMO.caseId)))
+    await repos.cases.insertCase({ id: DEMO.caseId, number: DEMO.caseNumber, category: 'civil', court_id: DEMO.courtId, created_at: now });
+  for (const [login, capacity] of [['demo-party', 'party'], ['demo-representative', 'representative']] as const) {
+    const user = await repos.users.findByLogin(login);
+    if (user)
+      await repos.cases.insertParticipant({ id: `${DEMO.caseId}-${login}`, case_id: DEMO.caseId, user_id: user.id, name: user.display_name, capacity, created_at: now });
+  }
+  const higher = await repos.users.findByLogin('demo-higher-judge');
+  if (higher && !(await repos.cases.activeAssignment(DEMO.caseId, higher.id, now)))
+    await repos.cases.insertAssignment({ id: `${DEMO.caseId}-appeal`, case_id: DEMO.caseId, user_id: higher.id, valid_from_ms: now - 86_400_000, valid_until_ms: null, created_at: now });
+}
 
 /** Reads the node's sources: the built-in demo, or a JSON file checked against the schema. */
 export function loadSources(spec: string): NodeSources {
@@ -132,6 +159,7 @@ export async function startRole(role: Role, config: Config, logger: Logger, hook
       url: null,
       adminToken: null,
       adminTokenFile: null,
+      demoUsers: [],
       close: () => recorder.close(),
     };
   }
@@ -141,6 +169,7 @@ export async function startRole(role: Role, config: Config, logger: Logger, hook
   let hub: Hub | null = null;
   let recorder: RecorderNode | null = null;
   let url: string | null = null;
+  let demoUsers: DemoUsers = [];
   const admin = adminToken(config);
   try {
     if (role === 'all' || role === 'worker') {
@@ -157,6 +186,10 @@ export async function startRole(role: Role, config: Config, logger: Logger, hook
         logger,
         adminToken: admin.token,
         segmentSeconds: config.segmentSeconds,
+        signer: backends.signer,
+        presignExpirySeconds: config.presignExpirySeconds,
+        courtNetworks: config.courtNetworkList,
+        auth: authOptionsFromConfig(config),
         probes: backends.probes,
         role,
       });
@@ -172,6 +205,13 @@ export async function startRole(role: Role, config: Config, logger: Logger, hook
     url = `http://${host}:${port}`;
     if (role === 'all') {
       const token = await seedDemo(backends, config.recorderId);
+      demoUsers = await seedDemoUsers(backends.repos, {
+        clock: backends.clock,
+        password: config.demoPassword,
+        courtId: DEMO.courtId,
+        audit: hub?.audit,
+      });
+      await seedDemoCase(backends);
       recorder = await startRecorder(config, logger.child({ role: 'recorder' }), { hubUrl: url, token }, hooks);
     }
   } catch (error) {
@@ -190,6 +230,7 @@ export async function startRole(role: Role, config: Config, logger: Logger, hook
     url,
     adminToken: hub ? admin.token : null,
     adminTokenFile: hub ? admin.file : null,
+    demoUsers,
     close() {
       closing ??= (async () => {
         await recorder?.close();
@@ -221,6 +262,11 @@ export async function serveCommand(role: Role): Promise<void> {
       `  curl -H "Authorization: Bearer $(cat ${running.adminTokenFile ?? '<token>'})" -H 'content-type: application/json' \\`,
       `    -d '{"courtroomId":"${DEMO.courtroomId}","caseNumber":"2-1/2026","title":"Demo","judge":"Judge"}' ${running.url}/api/hearings`,
     );
+  if (running.demoUsers.length > 0) {
+    lines.push(`Open ${running.url}/ and log in as one of (passwords are shown only when made):`);
+    for (const u of running.demoUsers)
+      lines.push(`  ${u.login.padEnd(20)} ${u.role.padEnd(20)} ${config.demoPassword ? '(HATTAMA_DEMO_PASSWORD)' : (u.password ?? '(unchanged)')}`);
+  }
   lines.push('Stop with Ctrl-C.');
   process.stdout.write(`${lines.join('\n')}\n`);
   await new Promise<void>((resolve) => {

@@ -1,15 +1,26 @@
 /**
- * Wires the hub's parts: the recorder gateway, the hearing and registration services,
- * and the express app with its routes. Built over the storage backends it is given;
- * nothing here chooses a driver.
+ * Wires the hub's parts: the recorder gateway, the live feed, the hearing, registration
+ * and access services, sessions, and the express app with its routes. Built over the
+ * storage backends it is given; nothing here chooses a driver.
  */
 import type http from 'node:http';
 import type { Express } from 'express';
-import type { Clock, Logger } from '../../core/index.ts';
-import type { JobQueue, ObjectStore, Repositories } from '../../storage/index.ts';
+import crypto from 'node:crypto';
+import { loadConfig, type Clock, type Logger } from '../../core/index.ts';
+import { AuditLog, UrlSigner, type JobQueue, type ObjectStore, type Repositories } from '../../storage/index.ts';
 import { createApp } from '../app.ts';
+import { authOptionsFromConfig, createAuth, type Auth, type AuthOptions } from '../auth/index.ts';
+import { adminRoutes } from '../routes/admin.routes.ts';
+import { auditRoutes } from '../routes/audit.routes.ts';
 import type { BackendProbe } from '../routes/health.routes.ts';
+import { hearingsRoutes } from '../routes/hearings.routes.ts';
+import { playerRoutes } from '../routes/player.routes.ts';
+import { recordersRoutes } from '../routes/recorders.routes.ts';
+// TEMP import { uiRoutes } from '../ui/ui.routes.ts';
+// TEMP import { hlsJsFile } from '../player/index.ts';
+import { AccessService } from './access.service.ts';
 import { HearingsService } from './hearings.service.ts';
+import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from './segment-registration.ts';
 
@@ -21,6 +32,12 @@ export interface HubOptions {
   logger: Logger;
   adminToken: string;
   segmentSeconds: number;
+  /** Signs /objects URLs of the local store; a random key when not given (tests). */
+  signer?: UrlSigner;
+  /** Defaults below are the configuration's defaults, for tests that build a hub by hand. */
+  presignExpirySeconds?: number;
+  courtNetworks?: readonly string[];
+  auth?: Pick<AuthOptions, 'settings' | 'cookieSecure' | 'https' | 'mediaOrigins'>;
   probes: readonly BackendProbe[];
   role: string;
 }
@@ -30,12 +47,27 @@ export interface Hub {
   gateway: RecorderGateway;
   hearings: HearingsService;
   registration: SegmentRegistrationService;
+  access: AccessService;
+  audit: AuditLog;
+  auth: Auth;
   attach(server: http.Server): void;
   close(): Promise<void>;
 }
 
-export function createHub(o: HubOptions): Hub {
+export function createHub(options: HubOptions): Hub {
+  const defaults = loadConfig({});
+  const o = {
+    ...options,
+    signer: options.signer ?? new UrlSigner(crypto.randomBytes(32).toString('base64url')),
+    presignExpirySeconds: options.presignExpirySeconds ?? defaults.presignExpirySeconds,
+    courtNetworks: options.courtNetworks ?? defaults.courtNetworkList,
+    auth: options.auth ?? authOptionsFromConfig(defaults),
+  };
+  const audit = new AuditLog(o.repos.auditLog, o.clock);
   const gateway = new RecorderGateway({ repos: o.repos, clock: o.clock, logger: o.logger });
+  const auth = createAuth({ repos: o.repos, clock: o.clock, logger: o.logger.child({ part: 'auth' }), audit, ...o.auth });
+  const live = new LiveGateway({ sessions: auth.sessions, recorders: gateway, logger: o.logger });
+  const access = new AccessService({ repos: o.repos, audit, clock: o.clock, logger: o.logger, courtNetworks: o.courtNetworks });
   const hearings = new HearingsService({
     repos: o.repos,
     objects: o.objects,
@@ -67,18 +99,52 @@ export function createHub(o: HubOptions): Hub {
       await hearings.onDrained(nodeId, m.hearingId, m.lastSeq);
     },
   });
+  const player = playerRoutes({
+    repos: o.repos,
+    objects: o.objects,
+    signer: o.signer,
+    hearings,
+    access,
+    audit,
+    clock: o.clock,
+    expirySeconds: o.presignExpirySeconds,
+    userOf: async (req) => {
+      const token = /(?:^|;\s*)hattama_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+      return (await auth.sessions.resolve(token ? decodeURIComponent(token) : undefined))?.user ?? null;
+    },
+  });
   const app = createApp({
     logger: o.logger,
     probes: o.probes,
     role: o.role,
-    api: { adminToken: o.adminToken, repos: o.repos, objects: o.objects, hearings, gateway, clock: o.clock },
+    api: {
+      auth,
+      adminToken: o.adminToken,
+      publicRoutes: [], // TEMP [uiRoutes({ hlsJsPath: hlsJsFile() })],
+      routes: [
+        hearingsRoutes({ hearings, repos: o.repos, objects: o.objects, access, clock: o.clock }),
+        player,
+        auditRoutes({ repos: o.repos, access }),
+        adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
+        recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
+      ],
+    },
   });
   return {
     app,
     gateway,
     hearings,
     registration,
-    attach: (server) => gateway.attach(server),
-    close: () => gateway.close(),
+    access,
+    audit,
+    auth,
+    attach: (server) => {
+      gateway.attach(server);
+      live.attach(server);
+    },
+    close: async () => {
+      await live.close();
+      await gateway.close();
+    },
   };
 }

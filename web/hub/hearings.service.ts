@@ -37,6 +37,10 @@ export const createHearingSchema = z.object({
   visibility: z.enum(['open', 'closed']).default('open'),
   language: z.enum(['ru', 'kk']).default('ru'),
   scheduledAt: z.iso.datetime({ offset: false }).optional(),
+  /** The case this hearing belongs to (its parties and assignments follow from it). */
+  caseId: idSchema.optional(),
+  /** The presiding judge's account, when the judge uses Hattama. */
+  judgeLogin: z.string().trim().min(1).max(64).optional(),
 });
 export type CreateHearing = z.infer<typeof createHearingSchema>;
 
@@ -80,9 +84,11 @@ export interface HearingsServiceDeps {
 export class HearingsService {
   constructor(private readonly d: HearingsServiceDeps) {}
 
-  async create(input: CreateHearing): Promise<Hearing> {
+  async create(input: CreateHearing, staff: { secretaryUserId?: string; judgeUserId?: string } = {}): Promise<Hearing> {
     const room = await this.d.repos.courts.findCourtroom(input.courtroomId);
     if (!room) throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
+    if (input.caseId && !(await this.d.repos.cases.findCase(input.caseId)))
+      throw new ValidationError(`case ${input.caseId} does not exist`, { field: 'caseId' });
     const id = input.id ?? `h-${crypto.randomUUID().slice(0, 13)}`;
     if (await this.d.repos.hearings.find(id)) throw new ConflictError(`hearing ${id} already exists`);
     const now = this.d.clock.now();
@@ -102,9 +108,19 @@ export class HearingsService {
       manifest_sha256: null,
       created_at: now,
       updated_at: now,
+      case_id: input.caseId ?? null,
+      judge_user_id: staff.judgeUserId ?? (await this.userIdOf(input.judgeLogin)),
+      secretary_user_id: staff.secretaryUserId ?? null,
     });
     this.d.logger.info({ hearingId: id }, 'hearing created');
     return (await this.d.repos.hearings.find(id))!;
+  }
+
+  private async userIdOf(login: string | undefined): Promise<string | null> {
+    if (!login) return null;
+    const user = await this.d.repos.users.findByLogin(login);
+    if (!user) throw new ValidationError(`no user ${login}`, { field: 'judgeLogin' });
+    return user.id;
   }
 
   async get(id: string): Promise<Hearing> {

@@ -1,19 +1,36 @@
-/** Hearings: create, read, the recording commands, markers, the manifest. Thin handlers (STYLE.md 1). */
-import { Router } from 'express';
+/**
+ * Hearings: list and read (filtered by the access policy for a logged-in user), create,
+ * the recording commands, markers, sealed ranges, the manifest. Thin handlers: validate,
+ * check access, one call into a service (STYLE.md 1). A request carrying the
+ * administrator token instead of a session acts as the deployment's operator of last
+ * resort and is not filtered.
+ */
+import { Router, type Request } from 'express';
+import crypto from 'node:crypto';
 import { z } from 'zod';
-import { idSchema, isoTime } from '../../core/index.ts';
+import { NotFoundError, ValidationError, idSchema, isoTime, type Clock } from '../../core/index.ts';
 import type { Hearing, ObjectStore, Repositories } from '../../storage/index.ts';
+import type { AccessService } from '../hub/access.service.ts';
 import { createHearingSchema, markerInputSchema, type HearingsService } from '../hub/hearings.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
+import type { Action } from '../policy/index.ts';
 
 const idParam = z.object({ id: idSchema });
 const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
+const sealSchema = z
+  .object({
+    start: z.iso.datetime({ offset: false }),
+    end: z.iso.datetime({ offset: false }),
+    reason: z.string().trim().min(1).max(500),
+  })
+  .refine((r) => Date.parse(r.end) > Date.parse(r.start), { message: 'end must be after start', path: ['end'] });
 
 export function hearingView(h: Hearing) {
   const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
   return {
     id: h.id,
     courtroomId: h.courtroom_id,
+    caseId: h.case_id,
     caseNumber: h.case_number,
     title: h.title,
     judge: h.judge,
@@ -27,22 +44,82 @@ export function hearingView(h: Hearing) {
   };
 }
 
-export function hearingsRoutes(d: { hearings: HearingsService; repos: Repositories; objects: ObjectStore }): Router {
+export interface HearingsRoutesDeps {
+  hearings: HearingsService;
+  repos: Repositories;
+  objects: ObjectStore;
+  access: AccessService;
+  clock: Clock;
+}
+
+export function hearingsRoutes(d: HearingsRoutesDeps): Router {
   const r = Router();
+
+  /** For a logged-in user: refuses (403, audited) unless the policy allows. Admin token: allowed. */
+  const check = async (req: Request, hearing: Hearing | null, action: Action, target?: string) =>
+    req.user ? d.access.require({ user: req.user, hearing, action, req, target }) : { allow: true as const, excludeRanges: [] };
 
   r.post('/api/hearings', async (req, res) => {
     const input = parseOrThrow(createHearingSchema, req.body, 'hearing');
-    res.status(201).json(hearingView(await d.hearings.create(input)));
+    if (req.user) {
+      const room = await d.repos.courts.findCourtroom(input.courtroomId);
+      if (!room) throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
+      await d.access.require({
+        user: req.user,
+        req,
+        action: 'hearing.create',
+        hearing: {
+          id: input.id ?? 'new',
+          courtroom_id: room.id,
+          case_id: null,
+          case_number: input.caseNumber,
+          title: input.title,
+          judge: input.judge,
+          visibility: input.visibility,
+          language: input.language,
+          state: 'scheduled',
+          scheduled_at: null,
+          started_at: null,
+          stopped_at: null,
+          manifest_key: null,
+          manifest_sha256: null,
+          created_at: 0,
+          updated_at: 0,
+          judge_user_id: null,
+          secretary_user_id: req.user.id,
+        },
+      });
+    }
+    const created = await d.hearings.create(input, req.user ? { secretaryUserId: req.user.id } : {});
+    res.status(201).json(hearingView(created));
   });
 
-  r.get('/api/hearings', async (_req, res) => {
-    res.json({ hearings: (await d.repos.hearings.list()).map(hearingView) });
+  r.get('/api/hearings', async (req, res) => {
+    const all = await d.repos.hearings.list();
+    if (!req.user) {
+      res.json({ hearings: all.map(hearingView) });
+      return;
+    }
+    const visible = [];
+    for (const h of all) {
+      const view = await d.access.decide({ user: req.user, hearing: h, action: 'hearing.view', req });
+      if (!view.allow) continue;
+      const play = await d.access.decide({ user: req.user, hearing: h, action: 'recording.play', req, audit: false });
+      visible.push({
+        ...hearingView(h),
+        access: play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
+      });
+    }
+    res.json({ hearings: visible });
   });
 
   r.get('/api/hearings/:id', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const hearing = await d.hearings.get(id);
-    const counts = await d.repos.segments.countByTrack(id);
+    await check(req, hearing, 'hearing.view');
+    const play = req.user ? await d.access.decide({ user: req.user, hearing, action: 'recording.play', req }) : null;
+    const excluded = play?.allow ? play.excludeRanges : [];
+    const inExcluded = (ms: number) => excluded.some((r) => ms >= r.startMs && ms < r.endMs);
     const segments = await d.repos.segments.listByHearing(id);
     const tracks = (await d.repos.hearings.listTracks(id)).map((t) => {
       const own = segments.filter((s) => s.track === t.name);
@@ -52,43 +129,68 @@ export function hearingsRoutes(d: { hearings: HearingsService; repos: Repositori
         codec: t.codec,
         sampleRate: t.sample_rate,
         channels: t.channels,
-        segments: counts.find((c) => c.track === t.name)?.count ?? 0,
+        speaker: t.speaker,
+        segments: own.length,
         durationMs: own.reduce((sum, s) => sum + s.duration_ms, 0),
         verified: own.filter((s) => s.verify_state === 'ok').length,
         failedVerification: own.filter((s) => s.verify_state === 'failed').map((s) => s.seq),
       };
     });
-    const markers = (await d.repos.markers.listByHearing(id)).map((m) => ({
-      id: m.id,
-      kind: m.kind,
-      at: isoTime(m.at_ms),
-      end: m.end_ms === null ? null : isoTime(m.end_ms),
-      text: m.text,
-      author: m.author,
-    }));
-    res.json({ ...hearingView(hearing), tracks, markers });
+    // A marker inside a part this viewer may not see is not shown either.
+    const markers = (await d.repos.markers.listByHearing(id))
+      .filter((m) => !inExcluded(m.at_ms))
+      .map((m) => ({ id: m.id, kind: m.kind, at: isoTime(m.at_ms), end: m.end_ms === null ? null : isoTime(m.end_ms), text: m.text, author: m.author }));
+    const staff = !req.user || req.user.id === hearing.judge_user_id || req.user.id === hearing.secretary_user_id;
+    const sealedRanges = staff
+      ? (await d.repos.sealedRanges.listByHearing(id)).map((r) => ({ id: r.id, start: isoTime(r.start_ms), end: isoTime(r.end_ms), reason: r.reason }))
+      : undefined;
+    res.json({
+      ...hearingView(hearing),
+      tracks,
+      markers,
+      ...(sealedRanges ? { sealedRanges } : {}),
+      access: play === null || play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
+    });
+  });
+
+  r.post('/api/hearings/:id/markers', async (req, res) => {
+    const { id } = parseOrThrow(idParam, req.params, 'hearing id');
+    const input = parseOrThrow(markerInputSchema, req.body, 'marker');
+    const hearing = await d.hearings.get(id);
+    await check(req, hearing, 'marker.add');
+    res.status(201).json(await d.hearings.addMarker(id, input, req.user?.login ?? 'administrator'));
+  });
+
+  r.post('/api/hearings/:id/sealed-ranges', async (req, res) => {
+    const { id } = parseOrThrow(idParam, req.params, 'hearing id');
+    const input = parseOrThrow(sealSchema, req.body, 'sealed range');
+    const hearing = await d.hearings.get(id);
+    await check(req, hearing, 'range.seal', `${input.start}/${input.end}`);
+    const range = {
+      id: crypto.randomUUID(),
+      hearing_id: id,
+      start_ms: Date.parse(input.start),
+      end_ms: Date.parse(input.end),
+      reason: input.reason,
+      created_by: req.user?.id ?? 'administrator',
+      created_at: d.clock.now(),
+    };
+    await d.repos.sealedRanges.insert(range);
+    res.status(201).json({ id: range.id, start: input.start, end: input.end, reason: input.reason });
   });
 
   r.post('/api/hearings/:id/:command', async (req, res) => {
-    if (req.params.command === 'markers') {
-      const { id } = parseOrThrow(idParam, { id: req.params.id }, 'hearing id');
-      const input = parseOrThrow(markerInputSchema, req.body, 'marker');
-      res.status(201).json(await d.hearings.addMarker(id, input, 'administrator'));
-      return;
-    }
     const { id, command } = parseOrThrow(commandParam, req.params, 'command');
+    const hearing = await d.hearings.get(id);
+    await check(req, hearing, 'hearing.operate');
     res.json(hearingView(await d.hearings.command(id, command)));
   });
 
   r.get('/api/hearings/:id/manifest', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const hearing = await d.hearings.get(id);
-    if (!hearing.manifest_key) {
-      res.status(404).type('application/problem+json').send(
-        JSON.stringify({ type: 'https://hattama.dev/problems/not-found', title: 'NOT_FOUND', status: 404, code: 'NOT_FOUND', detail: 'the manifest is written when the stopped hearing is fully delivered' }),
-      );
-      return;
-    }
+    await check(req, hearing, 'recording.play', 'manifest.json');
+    if (!hearing.manifest_key) throw new NotFoundError('the manifest is written when the stopped hearing is fully delivered');
     res.type('application/json').set('x-hattama-sha256', hearing.manifest_sha256 ?? '');
     (await d.objects.get(hearing.manifest_key)).pipe(res);
   });

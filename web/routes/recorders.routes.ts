@@ -1,18 +1,30 @@
 /** Recorder nodes: who is online, their levels, alarms and spool; issuing and revoking node tokens. */
 import crypto from 'node:crypto';
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, idSchema, isoTime, type Clock } from '../../core/index.ts';
 import type { Repositories } from '../../storage/index.ts';
+import type { AccessService } from '../hub/access.service.ts';
 import { hashNodeToken, type RecorderGateway } from '../hub/recorder-gateway.ts';
+import { AccessRefusedError } from '../policy/index.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 const createNodeSchema = z.object({ id: idSchema, courtroomId: idSchema.nullable(), name: z.string().trim().min(1).max(200) });
 
-export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGateway; clock: Clock }): Router {
-  const r = Router();
+const WATCHERS = new Set(['operator', 'judge', 'secretary', 'administrator']);
 
-  r.get('/api/recorders', async (_req, res) => {
+export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGateway; clock: Clock; access: AccessService }): Router {
+  const r = Router();
+  /** Court staff may watch the recorders; only administrators issue or revoke node tokens. */
+  const watch = (req: Request) => {
+    if (req.user && !WATCHERS.has(req.user.role)) throw new AccessRefusedError('role-cannot', 'only court staff see the recorder nodes');
+  };
+  const manage = async (req: Request, target: string) => {
+    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req, target, audit: true });
+  };
+
+  r.get('/api/recorders', async (req, res) => {
+    watch(req);
     const live = new Map(d.gateway.liveState().map((l) => [l.nodeId, l]));
     const nodes = (await d.repos.recorderNodes.list()).map((n) => ({
       id: n.id,
@@ -29,6 +41,7 @@ export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGatew
   /** Creates a node, or issues it a new token; the token is shown once, only its hash is kept. */
   r.post('/api/recorders', async (req, res) => {
     const input = parseOrThrow(createNodeSchema, req.body, 'recorder node');
+    await manage(req, `recorder ${input.id}`);
     if (input.courtroomId && !(await d.repos.courts.findCourtroom(input.courtroomId)))
       throw new NotFoundError(`courtroom ${input.courtroomId} does not exist`);
     const token = crypto.randomBytes(24).toString('base64url');
@@ -47,6 +60,7 @@ export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGatew
 
   r.post('/api/recorders/:id/token', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'recorder id');
+    await manage(req, `recorder ${id} token`);
     const token = crypto.randomBytes(24).toString('base64url');
     if (!(await d.repos.recorderNodes.setTokenHash(id, hashNodeToken(token)))) throw new NotFoundError(`recorder ${id} does not exist`);
     res.json({ id, token });
@@ -54,6 +68,7 @@ export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGatew
 
   r.post('/api/recorders/:id/revoke', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'recorder id');
+    await manage(req, `recorder ${id} revoke`);
     if (!(await d.repos.recorderNodes.revoke(id, d.clock.now()))) throw new NotFoundError(`recorder ${id} does not exist`);
     res.json({ id, revoked: true });
   });

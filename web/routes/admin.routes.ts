@@ -1,0 +1,161 @@
+/**
+ * Access data: courts, courtrooms, users, cases with their participants and the
+ * assignments of higher-court judges, on-site terminals. Changes are access-data changes
+ * and go to the audit log.
+ */
+import crypto from 'node:crypto';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { ConflictError, NotFoundError, idSchema, isoTime, type Clock } from '../../core/index.ts';
+import type { AuditLog, Repositories } from '../../storage/index.ts';
+import { UserAccounts } from '../auth/index.ts';
+import { hashTerminalToken, type AccessService } from '../hub/access.service.ts';
+import { parseOrThrow } from '../middlewares/validate.ts';
+
+const courtSchema = z.object({ id: idSchema, name: z.string().trim().min(1).max(200) });
+const roomSchema = z.object({ id: idSchema, courtId: idSchema, name: z.string().trim().min(1).max(200) });
+const userSchema = z.object({
+  login: z.string().trim().min(1).max(64),
+  displayName: z.string().trim().min(1).max(200).optional(),
+  role: z.string().min(1).max(40),
+  password: z.string().min(1).max(1024).optional(),
+  locale: z.enum(['ru', 'kk', 'en']).optional(),
+  courtIds: z.array(idSchema).max(50).optional(),
+});
+const caseSchema = z.object({
+  id: idSchema.optional(),
+  number: z.string().trim().min(1).max(64),
+  category: z.string().trim().min(1).max(64).default('civil'),
+  courtId: idSchema,
+});
+const participantSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  capacity: z.enum(['party', 'representative']),
+  userLogin: z.string().trim().min(1).max(64).optional(),
+});
+const assignmentSchema = z.object({
+  userLogin: z.string().trim().min(1).max(64),
+  validFrom: z.iso.datetime({ offset: false }),
+  validUntil: z.iso.datetime({ offset: false }).optional(),
+});
+const terminalSchema = z.object({ id: idSchema, courtId: idSchema, name: z.string().trim().min(1).max(200) });
+
+export function adminRoutes(d: { repos: Repositories; access: AccessService; audit: AuditLog; clock: Clock }): Router {
+  const r = Router();
+  const manage = async (req: Request, target: string) => {
+    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req, target, audit: true });
+  };
+  /** Cases and participants are the secretary's work as much as the administrator's. */
+  const prepare = async (req: Request) => {
+    if (req.user && !['secretary', 'administrator'].includes(req.user.role))
+      await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req });
+  };
+  const accounts = (req: Request) =>
+    new UserAccounts({ repos: d.repos, clock: d.clock, audit: d.audit, actor: req.user?.login ?? 'administrator' });
+
+  r.get('/api/courtrooms', async (_req, res) => {
+    const rooms = await d.repos.courts.listCourtrooms();
+    res.json({ courtrooms: rooms.map((c) => ({ id: c.id, name: c.name, courtId: c.court_id })) });
+  });
+  r.post('/api/courtrooms', async (req, res) => {
+    const input = parseOrThrow(roomSchema, req.body, 'courtroom');
+    await manage(req, `courtroom ${input.id}`);
+    if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
+    if (await d.repos.courts.findCourtroom(input.id)) throw new ConflictError(`courtroom ${input.id} exists`);
+    await d.repos.courts.insertCourtroom({ id: input.id, court_id: input.courtId, name: input.name, created_at: d.clock.now() });
+    res.status(201).json(input);
+  });
+  r.get('/api/admin/courts', async (_req, res) => {
+    res.json({ courts: (await d.repos.courts.listCourts()).map((c) => ({ id: c.id, name: c.name })) });
+  });
+  r.post('/api/admin/courts', async (req, res) => {
+    const input = parseOrThrow(courtSchema, req.body, 'court');
+    await manage(req, `court ${input.id}`);
+    if (await d.repos.courts.findCourt(input.id)) throw new ConflictError(`court ${input.id} exists`);
+    await d.repos.courts.insertCourt({ id: input.id, name: input.name, created_at: d.clock.now() });
+    res.status(201).json(input);
+  });
+
+  r.get('/api/admin/users', async (req, res) => {
+    await manage(req, 'users');
+    res.json({ users: await accounts(req).list() });
+  });
+  r.post('/api/admin/users', async (req, res) => {
+    const input = parseOrThrow(userSchema, req.body, 'user');
+    await manage(req, `user ${input.login}`);
+    const out = await accounts(req).create(input);
+    res.status(201).json({ user: out.user, ...(out.generatedPassword ? { password: out.generatedPassword } : {}) });
+  });
+  r.post('/api/admin/users/:login/disable', async (req, res) => {
+    const { login } = parseOrThrow(z.object({ login: z.string().min(1).max(64) }), req.params, 'login');
+    await manage(req, `user ${login}`);
+    res.json(await accounts(req).disable(login));
+  });
+
+  r.get('/api/cases', async (_req, res) => {
+    const cases = await d.repos.cases.listCases();
+    res.json({ cases: cases.map((c) => ({ id: c.id, number: c.number, category: c.category, courtId: c.court_id })) });
+  });
+  r.post('/api/cases', async (req, res) => {
+    const input = parseOrThrow(caseSchema, req.body, 'case');
+    await prepare(req);
+    if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
+    if (await d.repos.cases.findCaseByNumber(input.courtId, input.number)) throw new ConflictError(`case ${input.number} exists`);
+    const id = input.id ?? `c-${crypto.randomUUID().slice(0, 13)}`;
+    await d.repos.cases.insertCase({ id, number: input.number, category: input.category, court_id: input.courtId, created_at: d.clock.now() });
+    res.status(201).json({ id, number: input.number, category: input.category, courtId: input.courtId });
+  });
+  r.post('/api/cases/:id/participants', async (req, res) => {
+    const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
+    const input = parseOrThrow(participantSchema, req.body, 'participant');
+    await prepare(req);
+    if (!(await d.repos.cases.findCase(id))) throw new NotFoundError(`case ${id} does not exist`);
+    const user = input.userLogin ? await d.repos.users.findByLogin(input.userLogin) : undefined;
+    if (input.userLogin && !user) throw new NotFoundError(`no user ${input.userLogin}`);
+    const participant = {
+      id: crypto.randomUUID(),
+      case_id: id,
+      user_id: user?.id ?? null,
+      name: input.name,
+      capacity: input.capacity,
+      created_at: d.clock.now(),
+    };
+    if (!(await d.repos.cases.insertParticipant(participant))) throw new ConflictError('this participant is already on the case');
+    await d.audit.append({ actor: req.user?.login ?? 'administrator', role: req.user?.role ?? null, action: 'case.participant.add', target: `${id} ${input.capacity} ${input.userLogin ?? input.name}`, verdict: 'info' });
+    res.status(201).json({ id: participant.id });
+  });
+  r.post('/api/cases/:id/assignments', async (req, res) => {
+    const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
+    const input = parseOrThrow(assignmentSchema, req.body, 'assignment');
+    await manage(req, `assignment ${id} ${input.userLogin}`);
+    if (!(await d.repos.cases.findCase(id))) throw new NotFoundError(`case ${id} does not exist`);
+    const user = await d.repos.users.findByLogin(input.userLogin);
+    if (!user) throw new NotFoundError(`no user ${input.userLogin}`);
+    const assignment = {
+      id: crypto.randomUUID(),
+      case_id: id,
+      user_id: user.id,
+      valid_from_ms: Date.parse(input.validFrom),
+      valid_until_ms: input.validUntil ? Date.parse(input.validUntil) : null,
+      created_at: d.clock.now(),
+    };
+    await d.repos.cases.insertAssignment(assignment);
+    res.status(201).json({ id: assignment.id, validFrom: isoTime(assignment.valid_from_ms) });
+  });
+
+  r.post('/api/admin/terminals', async (req, res) => {
+    const input = parseOrThrow(terminalSchema, req.body, 'terminal');
+    await manage(req, `terminal ${input.id}`);
+    const token = crypto.randomBytes(24).toString('base64url');
+    await d.repos.terminals.insert({
+      id: input.id,
+      court_id: input.courtId,
+      name: input.name,
+      token_hash: hashTerminalToken(token),
+      created_at: d.clock.now(),
+      revoked_at: null,
+    });
+    res.status(201).json({ id: input.id, token });
+  });
+  return r;
+}
