@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SystemClock, type Clock, type Config, type Logger } from '../core/index.ts';
 import {
+  AuditLog,
   Catalog,
   JOB_NAMES,
   UrlSigner,
@@ -20,6 +21,7 @@ import {
   type ObjectStore,
   type Repositories,
 } from '../storage/index.ts';
+import { copyMakeHandler, resolveFfmpegPath } from '../recorder/index.ts';
 import type { BackendProbe } from '../web/index.ts';
 
 export interface Backends {
@@ -163,6 +165,18 @@ export function jobHandlers(backends: Backends, logger: Logger): JobHandlers {
       segments: backends.repos.segments,
       clock: backends.clock,
       logger: logger.child({ job: 'object.verify' }),
+    }),
+    'copy.make': copyMakeHandler({
+      objects: backends.objects,
+      hearings: backends.repos.hearings,
+      segments: backends.repos.segments,
+      copies: backends.repos.copies,
+      audit: new AuditLog(backends.repos.auditLog, backends.clock),
+      ffmpegPath: resolveFfmpegPath(backends.config.ffmpegPath),
+      // On the data disk, not /tmp: a whole hearing's segments and its copy pass through here.
+      workDir: path.join(backends.config.dataDir, 'work', 'copies'),
+      clock: backends.clock,
+      logger: logger.child({ job: 'copy.make' }),
     }),
   };
 }

@@ -6,3 +6,4 @@ export { planTracks, buildCaptureSpec, specToArgs, type TrackPlan } from './ffmp
 export { FfmpegProcess } from './ffmpeg/ffmpeg-runner.ts';
 export type { SpooledSegment } from './spool.ts';
 export { DEFAULT_LEVEL_ALARMS, type LevelAlarmOptions } from './levels.ts';
+export * from './copy/index.ts';

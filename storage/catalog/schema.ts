@@ -254,7 +254,28 @@ export interface OnsiteTerminalTable {
   revoked_at: number | null;
 }
 
+export type CopyState = 'queued' | 'running' | 'ready' | 'failed';
+
+export interface CopyTable {
+  id: string;
+  hearing_id: string;
+  viewer_user_id: string | null;
+  viewer_name: string;
+  from_ms: number | null;
+  to_ms: number | null;
+  state: CopyState;
+  progress: number;
+  mp4_key: string | null;
+  txt_key: string | null;
+  sha256: string | null;
+  size: number | null;
+  error: string | null;
+  requested_at: number;
+  finished_at: number | null;
+}
+
 export interface CatalogSchema {
+  copies: CopyTable;
   courts: CourtTable;
   courtrooms: CourtroomTable;
   recorder_nodes: RecorderNodeTable;
@@ -287,6 +308,7 @@ export type NewSegment = Insertable<SegmentTable>;
 export type Marker = Selectable<MarkerTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type Job = Selectable<JobTable>;
+export type Copy = Selectable<CopyTable>;
 export type User = Selectable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type UserCourt = Selectable<UserCourtTable>;

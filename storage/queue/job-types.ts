@@ -10,12 +10,31 @@ import { HattamaError, type Logger } from '../../core/index.ts';
 export interface JobPayloads {
   /** Re-hash a stored object and compare it with the SHA-256 and size the catalog holds. */
   'object.verify': { key: string; sha256: string; size: number };
+  /**
+   * Make a viewer's copy of a hearing (recorder/copy): one MP4 with the lawful-use notice
+   * and a watermark, and the notice as a text file beside it. The enqueuer has applied the
+   * access policy; `excludeRanges` are the sealed parts (UTC epoch ms, half-open) this
+   * viewer may not see. `fromMs`/`toMs` (UTC epoch ms) bound the copy; leave a key out
+   * (not `undefined`: payloads are plain JSON) for that edge of the recording.
+   * `requestedAtMs`, when given, is the time shown as the download time, so a retried job
+   * draws the same watermark as the first attempt.
+   */
+  'copy.make': {
+    copyId: string;
+    hearingId: string;
+    viewerName: string;
+    viewerUserId: string;
+    fromMs?: number;
+    toMs?: number;
+    excludeRanges: { startMs: number; endMs: number }[];
+    requestedAtMs?: number;
+  };
 }
 
 export type JobName = keyof JobPayloads & string;
 
 /** The same names at run time: queues refuse any other name (JOB_UNKNOWN). */
-export const JOB_NAMES = ['object.verify'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['object.verify', 'copy.make'] as const satisfies readonly JobName[];
 
 // Compile-time check that JOB_NAMES lists the whole union: a name added to JobPayloads
 // but not to JOB_NAMES fails here with "Type '<name>' does not satisfy the constraint 'never'".

@@ -10,8 +10,10 @@ import { loadConfig, type Clock, type Logger } from '../../core/index.ts';
 import { AuditLog, UrlSigner, type JobQueue, type ObjectStore, type Repositories } from '../../storage/index.ts';
 import { createApp } from '../app.ts';
 import { authOptionsFromConfig, createAuth, type Auth, type AuthOptions } from '../auth/index.ts';
+import { openApiRoutes } from '../openapi/index.ts';
 import { adminRoutes } from '../routes/admin.routes.ts';
 import { auditRoutes } from '../routes/audit.routes.ts';
+import { copiesRoutes } from '../routes/copies.routes.ts';
 import type { BackendProbe } from '../routes/health.routes.ts';
 import { hearingsRoutes } from '../routes/hearings.routes.ts';
 import { playerRoutes } from '../routes/player.routes.ts';
@@ -120,13 +122,24 @@ export function createHub(options: HubOptions): Hub {
     api: {
       auth,
       adminToken: o.adminToken,
-      publicRoutes: [], // TEMP [uiRoutes({ hlsJsPath: hlsJsFile() })],
+      publicRoutes: [openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' })], // TEMP [uiRoutes({ hlsJsPath: hlsJsFile() })],
       routes: [
-        hearingsRoutes({ hearings, repos: o.repos, objects: o.objects, access, clock: o.clock }),
         player,
         auditRoutes({ repos: o.repos, access }),
+        copiesRoutes({
+          repos: o.repos,
+          objects: o.objects,
+          queue: o.queue,
+          hearings,
+          access,
+          audit,
+          clock: o.clock,
+          expirySeconds: o.presignExpirySeconds,
+        }),
         adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
+        // Last: its /api/hearings/:id/:command would otherwise take /copies and the like.
+        hearingsRoutes({ hearings, repos: o.repos, objects: o.objects, access, clock: o.clock }),
       ],
     },
   });

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { CatalogDialect } from '../dialect.ts';
 import * as m0001 from './0001-initial.ts';
 import * as m0002 from './0002-accounts.ts';
+import * as m0003 from './0003-copies.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Up = (db: Kysely<any>, dialect: CatalogDialect) => Promise<void>;
@@ -13,4 +14,5 @@ type Up = (db: Kysely<any>, dialect: CatalogDialect) => Promise<void>;
 export const MIGRATIONS: readonly { name: string; up: Up }[] = [
   { name: '0001-initial', up: m0001.up },
   { name: '0002-accounts', up: m0002.up },
+  { name: '0003-copies', up: m0003.up },
 ];

@@ -1,6 +1,7 @@
 import type { CatalogDb } from '../catalog.ts';
 import { AuditLogRepository } from './audit-log.repository.ts';
 import { CasesRepository } from './cases.repository.ts';
+import { CopiesRepository } from './copies.repository.ts';
 import { CourtsRepository } from './courts.repository.ts';
 import { HearingsRepository } from './hearings.repository.ts';
 import { LoginAttemptsRepository } from './login-attempts.repository.ts';
@@ -13,6 +14,7 @@ import { TerminalsRepository } from './terminals.repository.ts';
 import { UsersRepository } from './users.repository.ts';
 
 export {
+  CopiesRepository,
   AuditLogRepository,
   CasesRepository,
   CourtsRepository,
@@ -39,6 +41,7 @@ export interface Repositories {
   sessions: SessionsRepository;
   loginAttempts: LoginAttemptsRepository;
   cases: CasesRepository;
+  copies: CopiesRepository;
   sealedRanges: SealedRangesRepository;
   terminals: TerminalsRepository;
 }
@@ -55,6 +58,7 @@ export function createRepositories(db: CatalogDb): Repositories {
     sessions: new SessionsRepository(db),
     loginAttempts: new LoginAttemptsRepository(db),
     cases: new CasesRepository(db),
+    copies: new CopiesRepository(db),
     sealedRanges: new SealedRangesRepository(db),
     terminals: new TerminalsRepository(db),
   };
