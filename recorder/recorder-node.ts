@@ -21,6 +21,7 @@ import { checkFfmpeg, ffmpegNeeds } from './ffmpeg/ffmpeg-check.ts';
 import type { LevelAlarmOptions } from './levels.ts';
 import { RecordingSession, type SessionMarker } from './session.ts';
 import type { NodeSources } from './sources/sources.ts';
+import { prepareSpeechFiles, speechCacheDir } from './sources/speech.ts';
 import { writeFileDurably, Spool, type SpooledSegment } from './spool.ts';
 import { Uploader } from './uploader.ts';
 
@@ -53,6 +54,8 @@ export class RecorderNode {
   private closed = false;
   private readonly log: Logger;
   private readonly fontAvailable: boolean;
+  /** espeak-ng files of speech microphones, made once when the node starts. */
+  private speechFiles: readonly string[] | undefined;
 
   private constructor(private readonly o: RecorderNodeOptions) {
     this.log = o.logger.child({ recorderId: o.nodeId });
@@ -101,7 +104,14 @@ export class RecorderNode {
   /** Starts the node: recovers the spool, resumes interrupted recordings, dials the hub. */
   static async create(options: RecorderNodeOptions): Promise<RecorderNode> {
     await checkFfmpeg(options.ffmpegPath, ffmpegNeeds(options.sources));
+    const mics = options.sources.microphones;
+    // Fail at start, with one clear line, when espeak-ng is missing (STYLE.md 9).
+    const speechFiles =
+      mics?.kind === 'speech'
+        ? await prepareSpeechFiles({ phrases: mics.phrases, dir: speechCacheDir(options.spoolDir) })
+        : undefined;
     const node = new RecorderNode(options);
+    node.speechFiles = speechFiles;
     await fsp.mkdir(options.spoolDir, { recursive: true });
     node.agent.on('command', (command) => void node.onCommand(command));
     node.agent.on('connected', () => {
@@ -152,6 +162,7 @@ export class RecorderNode {
       logger: this.log,
       levelAlarms: this.o.levelAlarms,
       fontAvailable: this.fontAvailable,
+      speechFiles: this.speechFiles,
     });
     s.on('segment', (seg) => this.uploader.kick(seg.hearingId, seg.track));
     s.on('levels', (l) => this.agent.send({ type: 'levels', atMs: l.atMs, hearingId, channels: l.channels }));

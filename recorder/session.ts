@@ -17,6 +17,7 @@ import { ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
 import { SegmentListReader, mediaMs } from './segment-list.ts';
 import type { NodeSources } from './sources/sources.ts';
+import { prepareSpeechFiles, speechCacheDir } from './sources/speech.ts';
 import { writeFileDurably, type Spool, type SpooledSegment } from './spool.ts';
 
 export interface RunRecord {
@@ -75,10 +76,12 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   private cameraLost = false;
   private closed = false;
   private readonly log: Logger;
+  private speechFiles: readonly string[] | undefined;
 
   constructor(private readonly o: SessionOptions) {
     super();
     this.hearingId = o.hearingId;
+    this.speechFiles = o.speechFiles;
     this.tracks = planTracks(o.sources);
     this.log = o.logger.child({ hearingId: o.hearingId });
   }
@@ -98,8 +101,19 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   async start(): Promise<void> {
     this.wantRecording = true;
     if (this.run) return;
+    await this.prepareSources();
     await this.recoverRuns();
     await this.startRun();
+  }
+
+  /** Speech microphones loop espeak-ng files: made once, cached in the spool, before ffmpeg starts. */
+  private async prepareSources(): Promise<void> {
+    const mics = this.o.sources.microphones;
+    if (mics?.kind !== 'speech' || this.speechFiles) return;
+    this.speechFiles = await prepareSpeechFiles({
+      phrases: mics.phrases,
+      dir: speechCacheDir(this.o.spool.root),
+    });
   }
 
   /** Stops the current run (pause or stop); its last segment is committed. Idempotent. */
@@ -181,7 +195,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       segmentSeconds: this.o.segmentSeconds,
       runDir,
       fontAvailable: this.o.fontAvailable,
-      speechFiles: this.o.speechFiles,
+      speechFiles: this.speechFiles,
     });
     const ffmpeg = FfmpegProcess.start({ spec, ffmpegPath: this.o.ffmpegPath, logger: this.log.child({ run: n }) });
     const readers = new Map(this.tracks.map((t) => [t.name, new SegmentListReader(`${trackDir(runDir, t.name)}/segments.csv`)]));

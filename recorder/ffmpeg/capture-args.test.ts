@@ -52,6 +52,9 @@ describe('capture arguments', () => {
     expect(argsOf(buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' }))).toContain('libx264');
   });
 
+  // ALSA is checked here as arguments only: CI has no sound card, and an ALSA loopback
+  // needs the snd-aloop kernel module. PulseAudio is also recorded for real, in
+  // test/sources-pulse.e2e.test.ts.
   it('splits one multichannel mixer input into one mono track per channel', () => {
     const sources = nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'alsa', device: 'hw:1', channels: 3 } });
     const spec = buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' });
@@ -59,6 +62,63 @@ describe('capture arguments', () => {
     expect(spec.filterComplex).toContain('[0:a]asplit=3[d1][d2][d3]');
     expect(spec.filterComplex).toContain('[d3]pan=mono|c0=c2,');
     expect(spec.outputs.map((o) => o.url)).toEqual(['/r/mix/%06d.ts', '/r/mic-1/%06d.ts', '/r/mic-2/%06d.ts', '/r/mic-3/%06d.ts']);
+  });
+
+  it('reads a PulseAudio mixer asking for all its channels at 48 kHz, one track per channel', () => {
+    const sources = nodeSourcesSchema.parse({
+      camera: null,
+      microphones: { kind: 'pulse', device: 'mixer.monitor', channels: 4 },
+    });
+    const spec = buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' });
+    expect(spec.inputs).toEqual([
+      { options: ['-f', 'pulse', '-channels', '4', '-sample_rate', '48000'], url: 'mixer.monitor' },
+    ]);
+    expect(spec.filterComplex).toContain('[0:a]asplit=4[d1][d2][d3][d4]');
+    for (let c = 0; c < 4; c++) expect(spec.filterComplex).toContain(`[d${c + 1}]pan=mono|c0=c${c},`);
+  });
+
+  it('loops one espeak-ng file per speech microphone, and needs every file', () => {
+    const sources = nodeSourcesSchema.parse({
+      camera: null,
+      microphones: {
+        kind: 'speech',
+        phrases: [
+          { text: 'Суд идёт', voice: 'ru' },
+          { text: 'Сот келеді', voice: 'kk' },
+        ],
+      },
+    });
+    const spec = buildCaptureSpec({
+      sources,
+      segmentSeconds: 4,
+      runDir: '/r',
+      speechFiles: ['/c/ru.wav', '/c/kk.wav'],
+    });
+    expect(spec.inputs).toEqual([
+      { options: ['-re', '-stream_loop', '-1'], url: '/c/ru.wav' },
+      { options: ['-re', '-stream_loop', '-1'], url: '/c/kk.wav' },
+    ]);
+    expect(spec.filterComplex).toContain('[1:a]aformat=channel_layouts=mono,aresample=48000,');
+    expect(() => buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' })).toThrow(
+      /need 2 speech files, got 0/,
+    );
+  });
+
+  it('stream-copies a camera file only when told to', () => {
+    const file = (copy: boolean) =>
+      specToArgs(
+        buildCaptureSpec({
+          sources: nodeSourcesSchema.parse({
+            camera: { kind: 'file', path: '/m/cam.mp4', copy },
+            microphones: null,
+          }),
+          segmentSeconds: 4,
+          runDir: '/r',
+        }),
+      );
+    expect(file(true)).toEqual(expect.arrayContaining(['-stream_loop', '-1', '-c:v', 'copy']));
+    expect(file(true)).not.toContain('libx264');
+    expect(file(false)).toContain('libx264');
   });
 
   it('mixes all microphones into the mix track and meters each one', () => {

@@ -146,6 +146,10 @@ function segmentOutputOptions(runDir: string, track: string, segmentSeconds: num
     '-reset_timestamps', '0',
     // Write each packet as it is muxed, so a crash loses well under a second.
     '-flush_packets', '1',
+    // -flush_packets reaches only the segment muxer; each segment file is written by an
+    // inner mpegts muxer that buffers 256 KiB unless told to. Without this an audio
+    // track loses its whole current segment to a crash, video up to ~2 s.
+    '-segment_format_options', 'flush_packets=1',
     '-muxdelay', '0',
     '-muxpreload', '0',
   ];

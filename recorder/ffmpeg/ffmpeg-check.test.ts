@@ -17,6 +17,12 @@ describe('ffmpeg start-up check', () => {
     expect(needs.encoders).toEqual([]);
   });
 
+  it('requires the PulseAudio input for a pulse mixer, which the static build lacks', async () => {
+    const needs = ffmpegNeeds(nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'pulse', device: 'mixer.monitor', channels: 4 } }));
+    expect(needs.demuxers).toEqual(['pulse']);
+    await expect(checkFfmpeg('/usr/bin/ffmpeg', needs)).resolves.toMatchObject({ version: expect.stringMatching(/^ffmpeg/) });
+  });
+
   it('names a missing binary and says how to fix it', async () => {
     await expect(checkFfmpeg('/nonexistent/ffmpeg', ffmpegNeeds(DEMO_SOURCES))).rejects.toThrow(/cannot run ffmpeg at \/nonexistent\/ffmpeg.*FFMPEG_PATH/);
   });

@@ -19,6 +19,8 @@ export interface FfmpegNeeds {
   encoders: string[];
   muxers: string[];
   filters: string[];
+  /** Input formats and devices (rtsp, pulse, alsa): a static build may lack the devices. */
+  demuxers: string[];
 }
 
 export function ffmpegNeeds(sources: NodeSources): FfmpegNeeds {
@@ -27,7 +29,11 @@ export function ffmpegNeeds(sources: NodeSources): FfmpegNeeds {
   const encoders = [...(camera && !copies ? ['libx264'] : []), ...(sources.microphones ? ['aac'] : [])];
   const filters = sources.microphones ? ['amix', 'asplit', 'astats', 'ametadata', 'asetnsamples', 'aresample'] : [];
   if (camera?.kind === 'test-pattern') filters.push('testsrc2');
-  return { encoders, muxers: ['segment', 'mpegts'], filters };
+  const demuxers: string[] = [];
+  if (camera?.kind === 'rtsp') demuxers.push('rtsp');
+  const mics = sources.microphones;
+  if (mics?.kind === 'pulse' || mics?.kind === 'alsa') demuxers.push(mics.kind);
+  return { encoders, muxers: ['segment', 'mpegts'], filters, demuxers };
 }
 
 function listed(output: string, name: string): boolean {
@@ -44,15 +50,16 @@ export async function checkFfmpeg(ffmpegPath: string, needs: FfmpegNeeds): Promi
       `cannot run ffmpeg at ${ffmpegPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); install ffmpeg (Debian: apt-get install ffmpeg) or set FFMPEG_PATH`,
     );
   }
-  const [encoders, muxers, filters] = await Promise.all(
-    ['-encoders', '-muxers', '-filters'].map(async (flag) => (await run(ffmpegPath, ['-hide_banner', flag], { maxBuffer: 8 << 20 })).stdout),
+  const [encoders, muxers, filters, formats] = await Promise.all(
+    ['-encoders', '-muxers', '-filters', '-formats'].map(async (flag) => (await run(ffmpegPath, ['-hide_banner', flag], { maxBuffer: 8 << 20 })).stdout),
   );
   const missing = [
     ...needs.encoders.filter((n) => !listed(encoders!, n)).map((n) => `encoder ${n}`),
     ...needs.muxers.filter((n) => !listed(muxers!, n)).map((n) => `muxer ${n}`),
     ...needs.filters.filter((n) => !listed(filters!, n)).map((n) => `filter ${n}`),
+    ...needs.demuxers.filter((n) => !listed(formats!, n)).map((n) => `input ${n}`),
   ];
   if (missing.length > 0)
-    throw new FfmpegUnusableError(`ffmpeg at ${ffmpegPath} lacks ${missing.join(', ')}; use a full build (Debian's ffmpeg) via FFMPEG_PATH`);
+    throw new FfmpegUnusableError(`ffmpeg at ${ffmpegPath} lacks ${missing.join(', ')}; use a full build (Debian's ffmpeg: FFMPEG_PATH=/usr/bin/ffmpeg)`);
   return { version };
 }
