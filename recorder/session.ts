@@ -230,8 +230,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     for (const [track, reader] of run.readers) {
       for (const closed of await reader.readNew()) {
         if (run.record.t0Ms === null) {
-          // Media time 0 happened `end` seconds before this segment closed.
-          run.record.t0Ms = this.o.clock.now() - mediaMs(closed.endSeconds);
+          // Media time 0 happened `end` seconds before this segment closed. The list's
+          // mtime says when ffmpeg wrote the line, free of our polling delay.
+          const written = await fs.stat(reader.file).then((st) => st.mtimeMs, () => this.o.clock.now());
+          run.record.t0Ms = Math.round(Math.min(written, this.o.clock.now())) - mediaMs(closed.endSeconds);
           await this.writeRun(run.record);
           this.onRunT0(run.record.t0Ms);
         }
