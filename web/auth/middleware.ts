@@ -9,11 +9,11 @@
  * a second, independent defence. Requests without a session cookie (recorder nodes,
  * bearer tokens) have no ambient credential to abuse and are left to their own checks.
  */
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
-import { ValidationError, type Config } from '../../core/index.ts';
-import type { UserRole } from '../../storage/index.ts';
+import { HattamaError, ValidationError, type Config } from '../../core/index.ts';
+import type { AuditEvent, UserRole } from '../../storage/index.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 import { CsrfFailedError, ForbiddenError, LoginRateLimitedError, UnauthenticatedError } from './errors.ts';
 import { PASSWORD_MAX_LENGTH } from './passwords.ts';
@@ -132,13 +132,64 @@ export function csrfProtection(sessions: SessionService): RequestHandler {
   };
 }
 
+/**
+ * Appends to the audit log the refusals made before any access rule looked at the
+ * request: a CSRF failure (the session's user is known), and a 401 to a request that
+ * presented a session cookie which no longer logs anyone in (after log-out, a disabled
+ * account, expiry, or a token that never existed). A request that presented no session
+ * names nobody and is not recorded. Mount it as an error handler before the problem+json
+ * one; it passes the refusal on unchanged.
+ */
+export function auditAuthRefusals(options: {
+  sessions: SessionService;
+  audit?: { append(event: AuditEvent): Promise<unknown> } | undefined;
+}): ErrorRequestHandler {
+  const { sessions, audit } = options;
+  return async (error: unknown, req, _res, next) => {
+    if (!audit || !(error instanceof HattamaError)) return next(error);
+    try {
+      const path = req.originalUrl.split('?')[0] ?? '';
+      const where = {
+        target: `${req.method} ${path}`.slice(0, 300),
+        hearingId: /^\/api\/hearings\/([a-z0-9][a-z0-9-]{0,63})(?:\/|$)/.exec(path)?.[1] ?? null,
+        address: req.socket.remoteAddress ?? null,
+        verdict: 'refuse' as const,
+      };
+      if (error.code === 'CSRF_FAILED') {
+        await audit.append({
+          actor: req.user?.login ?? 'anonymous',
+          role: req.user?.role ?? null,
+          action: 'auth.csrf',
+          reason: req.get(CSRF_HEADER) ? 'csrf-mismatch' : 'csrf-missing',
+          ...where,
+        });
+      } else if (error.code === 'UNAUTHENTICATED') {
+        const token = readCookie(req, SESSION_COOKIE);
+        const dead = token === undefined ? null : await sessions.whyNotLive(token);
+        if (dead)
+          await audit.append({
+            actor: dead.user?.login ?? 'anonymous',
+            role: dead.user?.role ?? null,
+            action: 'auth.session',
+            reason: dead.reason,
+            ...where,
+          });
+      }
+    } catch (auditError) {
+      // A refusal that cannot be recorded is answered as a failure, like any other audit write.
+      return next(auditError);
+    }
+    next(error);
+  };
+}
+
 export interface AuthRoutesOptions {
   sessions: SessionService;
   /** Secure flag of the cookie (cookieSecureFromConfig). */
   cookieSecure: CookieSecure;
 }
 
-const loginBodySchema = z.object({
+export const loginBodySchema = z.strictObject({
   login: z.string().min(1).max(256),
   password: z
     .string()

@@ -6,39 +6,45 @@
 import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, idSchema, isoTime, type Clock } from '../../core/index.ts';
+import { ConflictError, NotFoundError, idSchema, isoTime, lineSchema, type Clock } from '../../core/index.ts';
 import type { AuditLog, Repositories } from '../../storage/index.ts';
 import { UserAccounts } from '../auth/index.ts';
 import { hashTerminalToken, type AccessService } from '../hub/access.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
-const courtSchema = z.object({ id: idSchema, name: z.string().trim().min(1).max(200) });
-const roomSchema = z.object({ id: idSchema, courtId: idSchema, name: z.string().trim().min(1).max(200) });
-const userSchema = z.object({
-  login: z.string().trim().min(1).max(64),
-  displayName: z.string().trim().min(1).max(200).optional(),
+// Strict: an unknown field is refused, not silently dropped (see createHearingSchema).
+export const courtSchema = z.strictObject({ id: idSchema, name: lineSchema(200) });
+export const roomSchema = z.strictObject({ id: idSchema, courtId: idSchema, name: lineSchema(200) });
+export const userSchema = z.strictObject({
+  login: lineSchema(64),
+  displayName: lineSchema(200).optional(),
   role: z.string().min(1).max(40),
   password: z.string().min(1).max(1024).optional(),
   locale: z.enum(['ru', 'kk', 'en']).optional(),
   courtIds: z.array(idSchema).max(50).optional(),
 });
-const caseSchema = z.object({
+export const caseSchema = z.strictObject({
   id: idSchema.optional(),
-  number: z.string().trim().min(1).max(64),
-  category: z.string().trim().min(1).max(64).default('civil'),
+  number: lineSchema(64),
+  category: lineSchema(64).default('civil'),
   courtId: idSchema,
 });
-const participantSchema = z.object({
-  name: z.string().trim().min(1).max(200),
+export const participantSchema = z.strictObject({
+  name: lineSchema(200),
   capacity: z.enum(['party', 'representative']),
-  userLogin: z.string().trim().min(1).max(64).optional(),
+  userLogin: lineSchema(64).optional(),
 });
-const assignmentSchema = z.object({
-  userLogin: z.string().trim().min(1).max(64),
-  validFrom: z.iso.datetime({ offset: false }),
-  validUntil: z.iso.datetime({ offset: false }).optional(),
-});
-const terminalSchema = z.object({ id: idSchema, courtId: idSchema, name: z.string().trim().min(1).max(200) });
+export const assignmentSchema = z
+  .strictObject({
+    userLogin: lineSchema(64),
+    validFrom: z.iso.datetime({ offset: false }),
+    validUntil: z.iso.datetime({ offset: false }).optional(),
+  })
+  .refine((a) => !a.validUntil || Date.parse(a.validUntil) > Date.parse(a.validFrom), {
+    message: 'validUntil must be after validFrom',
+    path: ['validUntil'],
+  });
+export const terminalSchema = z.strictObject({ id: idSchema, courtId: idSchema, name: lineSchema(200) });
 
 export function adminRoutes(d: { repos: Repositories; access: AccessService; audit: AuditLog; clock: Clock }): Router {
   const r = Router();
@@ -101,6 +107,7 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
     await prepare(req);
     if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
     if (await d.repos.cases.findCaseByNumber(input.courtId, input.number)) throw new ConflictError(`case ${input.number} exists`);
+    if (input.id && (await d.repos.cases.findCase(input.id))) throw new ConflictError(`case ${input.id} exists`);
     const id = input.id ?? `c-${crypto.randomUUID().slice(0, 13)}`;
     await d.repos.cases.insertCase({ id, number: input.number, category: input.category, court_id: input.courtId, created_at: d.clock.now() });
     res.status(201).json({ id, number: input.number, category: input.category, courtId: input.courtId });
@@ -146,6 +153,8 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
   r.post('/api/admin/terminals', async (req, res) => {
     const input = parseOrThrow(terminalSchema, req.body, 'terminal');
     await manage(req, `terminal ${input.id}`);
+    if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
+    if (await d.repos.terminals.find(input.id)) throw new ConflictError(`terminal ${input.id} exists`);
     const token = crypto.randomBytes(24).toString('base64url');
     await d.repos.terminals.insert({
       id: input.id,

@@ -6,7 +6,7 @@ import type { AuditEntry, Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../hub/access.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
-const querySchema = z.object({
+export const auditQuerySchema = z.object({
   hearingId: z.string().max(64).optional(),
   actor: z.string().max(64).optional(),
   verdict: z.enum(['allow', 'refuse', 'info']).optional(),
@@ -44,7 +44,7 @@ export function csvCell(value: unknown): string {
 export function auditRoutes(d: { repos: Repositories; access: AccessService }): Router {
   const r = Router();
   r.get('/api/audit', async (req, res) => {
-    const q = parseOrThrow(querySchema, req.query, 'audit filter');
+    const q = parseOrThrow(auditQuerySchema, req.query, 'audit filter');
     if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'audit.read', req, target: JSON.stringify(q) });
     const from = q.from ? Date.parse(q.from) : -Infinity;
     const to = q.to ? Date.parse(q.to) : Infinity;

@@ -12,10 +12,9 @@ import type { AuditLog, JobQueue, ObjectStore, Repositories } from '../../storag
 import type { AccessService } from '../hub/access.service.ts';
 import type { HearingsService } from '../hub/hearings.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import { AccessRefusedError } from '../policy/index.ts';
 
-const copyRequestSchema = z
-  .object({ from: z.iso.datetime({ offset: false }).optional(), to: z.iso.datetime({ offset: false }).optional() })
+export const copyRequestSchema = z
+  .strictObject({ from: z.iso.datetime({ offset: false }).optional(), to: z.iso.datetime({ offset: false }).optional() })
   .refine((r) => !r.from || !r.to || Date.parse(r.to) > Date.parse(r.from), { message: 'to must be after from', path: ['to'] });
 
 export function copiesRoutes(d: {
@@ -79,7 +78,16 @@ export function copiesRoutes(d: {
     const copy = await d.repos.copies.find(copyId);
     if (!copy) throw new NotFoundError(`copy ${copyId} does not exist`);
     // A copy is personal: it carries its requester's name as a watermark.
-    if (req.user && req.user.id !== copy.viewer_user_id) throw new AccessRefusedError('role-cannot', 'this copy was made for someone else');
+    if (req.user && req.user.id !== copy.viewer_user_id)
+      await d.access.refuse({
+        user: req.user,
+        req,
+        action: 'copy.download',
+        hearingId: copy.hearing_id,
+        target: copyId,
+        reason: 'role-cannot',
+        message: 'this copy was made for someone else',
+      });
     let links: { mp4Url: string; noticeUrl: string } | null = null;
     if (copy.state === 'ready' && copy.mp4_key && copy.txt_key) {
       const base = `hearing-${copy.hearing_id}-${copyId.slice(3, 11)}`;

@@ -8,20 +8,20 @@
 import { Router, type Request } from 'express';
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { NotFoundError, ValidationError, idSchema, isoTime, type Clock } from '../../core/index.ts';
+import { NotFoundError, ValidationError, idSchema, isoTime, textSchema, type Clock } from '../../core/index.ts';
 import type { Hearing, ObjectStore, Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../hub/access.service.ts';
 import { createHearingSchema, markerInputSchema, type HearingsService } from '../hub/hearings.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import type { Action } from '../policy/index.ts';
+import { AccessRefusedError, type Action } from '../policy/index.ts';
 
-const idParam = z.object({ id: idSchema });
-const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
-const sealSchema = z
-  .object({
+export const idParam = z.object({ id: idSchema });
+export const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
+export const sealSchema = z
+  .strictObject({
     start: z.iso.datetime({ offset: false }),
     end: z.iso.datetime({ offset: false }),
-    reason: z.string().trim().min(1).max(500),
+    reason: textSchema(500, { required: true }),
   })
   .refine((r) => Date.parse(r.end) > Date.parse(r.start), { message: 'end must be after start', path: ['end'] });
 
@@ -165,6 +165,9 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const input = parseOrThrow(sealSchema, req.body, 'sealed range');
     const hearing = await d.hearings.get(id);
+    // A sealed range names the judge who sealed it (created_by is an account): the
+    // administrator token is nobody's ruling and may not seal.
+    if (!req.user) throw new AccessRefusedError('role-cannot', "sealing part of a hearing is its judge's ruling; log in as the judge");
     await check(req, hearing, 'range.seal', `${input.start}/${input.end}`);
     const range = {
       id: crypto.randomUUID(),
@@ -172,7 +175,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
       start_ms: Date.parse(input.start),
       end_ms: Date.parse(input.end),
       reason: input.reason,
-      created_by: req.user?.id ?? 'administrator',
+      created_by: req.user.id,
       created_at: d.clock.now(),
     };
     await d.repos.sealedRanges.insert(range);

@@ -21,8 +21,9 @@ import {
 } from '../player/index.ts';
 import type { Hearing } from '../../storage/index.ts';
 
-const fileParam = z.object({ id: idSchema, file: z.string().regex(/^(master|[a-z0-9-]{1,40})\.m3u8$/, 'must be master.m3u8 or <track>.m3u8') });
-const positionQuery = z.object({ t: z.string().min(1).max(40) });
+export const fileParam = z.object({ id: idSchema, file: z.string().regex(/^(master|[a-z0-9-]{1,40})\.m3u8$/, 'must be master.m3u8 or <track>.m3u8') });
+export const positionQuery = z.object({ t: z.string().min(1).max(40) });
+const wallClockParam = z.iso.datetime({ offset: true });
 
 export interface PlayerRoutesDeps {
   repos: Repositories;
@@ -71,7 +72,8 @@ export function playerRoutes(d: PlayerRoutesDeps): Router {
     let offsetSeconds: number;
     if (/^\d+(\.\d+)?$/.test(t)) offsetSeconds = Number(t);
     else {
-      const at = Date.parse(t);
+      // Only ISO 8601 with a zone: Date.parse alone would also take "-5", " 1" or an RFC 2822 date.
+      const at = wallClockParam.safeParse(t).success ? Date.parse(t) : NaN;
       if (!Number.isFinite(at)) throw new ValidationError('t must be an ISO 8601 time or an offset in seconds', { field: 't' });
       offsetSeconds = timeline.positionFor(at);
     }

@@ -2,29 +2,29 @@
 import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, idSchema, isoTime, type Clock } from '../../core/index.ts';
+import { ConflictError, NotFoundError, idSchema, isoTime, lineSchema, type Clock } from '../../core/index.ts';
 import type { Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../hub/access.service.ts';
 import { hashNodeToken, type RecorderGateway } from '../hub/recorder-gateway.ts';
-import { AccessRefusedError } from '../policy/index.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
-const createNodeSchema = z.object({ id: idSchema, courtroomId: idSchema.nullable(), name: z.string().trim().min(1).max(200) });
+export const createNodeSchema = z.strictObject({ id: idSchema, courtroomId: idSchema.nullable(), name: lineSchema(200) });
 
 const WATCHERS = new Set(['operator', 'judge', 'secretary', 'administrator']);
 
 export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGateway; clock: Clock; access: AccessService }): Router {
   const r = Router();
   /** Court staff may watch the recorders; only administrators issue or revoke node tokens. */
-  const watch = (req: Request) => {
-    if (req.user && !WATCHERS.has(req.user.role)) throw new AccessRefusedError('role-cannot', 'only court staff see the recorder nodes');
+  const watch = async (req: Request) => {
+    if (req.user && !WATCHERS.has(req.user.role))
+      await d.access.refuse({ user: req.user, req, action: 'recorders.watch', reason: 'role-cannot', message: 'only court staff see the recorder nodes' });
   };
   const manage = async (req: Request, target: string) => {
     if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req, target, audit: true });
   };
 
   r.get('/api/recorders', async (req, res) => {
-    watch(req);
+    await watch(req);
     const live = new Map(d.gateway.liveState().map((l) => [l.nodeId, l]));
     const nodes = (await d.repos.recorderNodes.list()).map((n) => ({
       id: n.id,

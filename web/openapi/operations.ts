@@ -1,0 +1,578 @@
+/**
+ * Every HTTP operation of the hub's API, one entry per express route: its path as express
+ * spells it, who may call it, the zod schemas its handler validates with (taken from the
+ * routes themselves, so the document cannot drift from what is enforced), what it answers
+ * and which stable problem codes it may answer with besides the ones its kind of access
+ * implies (document.ts adds those). test/openapi.test.ts fails when a route is added to
+ * the app without an entry here, or an entry names a route the app does not have.
+ */
+import { z } from 'zod';
+import { idSchema } from '../../core/index.ts';
+import { loginBodySchema } from '../auth/index.ts';
+import { createHearingSchema, markerInputSchema } from '../hub/hearings.service.ts';
+import { HLS_CONTENT_TYPE } from '../player/index.ts';
+import {
+  assignmentSchema,
+  caseSchema,
+  courtSchema,
+  participantSchema,
+  roomSchema,
+  terminalSchema,
+  userSchema,
+} from '../routes/admin.routes.ts';
+import { auditQuerySchema } from '../routes/audit.routes.ts';
+import { copyRequestSchema } from '../routes/copies.routes.ts';
+import { commandParam, idParam, sealSchema } from '../routes/hearings.routes.ts';
+import { fileParam, positionQuery } from '../routes/player.routes.ts';
+import { createNodeSchema } from '../routes/recorders.routes.ts';
+import type { ProblemCode } from './problem-codes.ts';
+import type { ResponseSchemaName } from './schemas.ts';
+
+/**
+ * Who may call an operation, which decides its security requirement and the problems
+ * every such operation may answer with:
+ * - `public`: anyone (health, this document, log-in);
+ * - `signed-url`: anyone holding a URL the hub signed after its policy check;
+ * - `session`, `session-write`: a logged-in user; writes also need the CSRF header;
+ * - `api`, `api-write`: a logged-in user or the administrator token; writes made with
+ *   the session cookie also need the CSRF header.
+ */
+export type Access = 'public' | 'signed-url' | 'session' | 'session-write' | 'api' | 'api-write';
+
+export interface ResponseSpec {
+  description: string;
+  /** A JSON body of this named shape (components.schemas). */
+  schema?: ResponseSchemaName;
+  /** Bodies of other media types: media type (or range) → JSON Schema of the body. */
+  content?: Record<string, Record<string, unknown>>;
+  headers?: Record<string, { description: string; schema: Record<string, unknown> }>;
+}
+
+/** A problem code the operation may answer with; with a status where the code has several. */
+export type ProblemRef = ProblemCode | readonly [ProblemCode, number];
+
+export interface OperationSpec {
+  method: 'get' | 'post';
+  /** As registered with express: `:name` parameters, `*name` for the rest of the path. */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  /** The route's own schema of req.params. */
+  params?: z.ZodObject;
+  paramDescriptions?: Record<string, string>;
+  /** The route's own schema of req.query. */
+  query?: z.ZodObject;
+  /** The route's own schema of the JSON body, named for components.schemas. */
+  body?: { name: string; schema: z.ZodType; description?: string };
+  responses: Record<number, ResponseSpec>;
+  /** Problems particular to this operation (document.ts adds those of its access). */
+  problems: readonly ProblemRef[];
+}
+
+const hearingId = { id: 'The hearing (`h-…` when the hub chose it).' };
+const loginParam = z.object({ login: z.string().min(1).max(64) });
+const keyParam = z.object({ key: z.string().min(1) });
+/** The hub's signature of an /objects URL (storage/objects/url-signer.ts). */
+const signedUrlQuery = z.object({
+  expires: z.string().regex(/^\d+$/).describe('Unix time (s) after which the URL is refused.'),
+  sig: z.string().min(1).describe("The hub's HMAC over the key, the expiry and the filename."),
+  filename: z
+    .string()
+    .optional()
+    .describe('Asks for Content-Disposition: attachment with this name (signed too).'),
+});
+const text = (mediaType: string, description: string): ResponseSpec => ({
+  description,
+  content: { [mediaType]: { type: 'string' } },
+});
+
+export const OPERATIONS: readonly OperationSpec[] = [
+  // — meta and health —
+  {
+    method: 'get',
+    path: '/api/health',
+    operationId: 'getHealth',
+    tag: 'health',
+    summary: 'Versions and the state of every backend',
+    description:
+      'For operators and probes; needs no credentials and reveals no data. 503 when a backend is down.',
+    access: 'public',
+    responses: {
+      200: { description: 'Every backend answers.', schema: 'Health' },
+      503: { description: 'At least one backend is down (status "degraded").', schema: 'Health' },
+    },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'getOpenApiDocument',
+    tag: 'meta',
+    summary: 'This document',
+    description:
+      'Public: it describes the API of this open-source hub and holds no data, so clients and tools can read it before logging in.',
+    access: 'public',
+    responses: {
+      200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { type: 'object' } } },
+    },
+    problems: [],
+  },
+  // — accounts —
+  {
+    method: 'post',
+    path: '/api/auth/login',
+    operationId: 'logIn',
+    tag: 'auth',
+    summary: 'Log in: sets the session cookie and returns the CSRF token',
+    description:
+      'Takes application/json only. Rotates any session the browser had. Failed log-ins are limited per account and per address (429 with Retry-After).',
+    access: 'public',
+    body: { name: 'LogIn', schema: loginBodySchema },
+    responses: {
+      200: {
+        description: 'Logged in. The `hattama_session` cookie is set (HttpOnly, SameSite=Strict).',
+        schema: 'Session',
+        headers: {
+          'Set-Cookie': {
+            description: 'hattama_session=…; HttpOnly; SameSite=Strict',
+            schema: { type: 'string' },
+          },
+        },
+      },
+    },
+    problems: ['VALIDATION_FAILED', 'LOGIN_FAILED', 'LOGIN_RATE_LIMITED'],
+  },
+  {
+    method: 'post',
+    path: '/api/auth/logout',
+    operationId: 'logOut',
+    tag: 'auth',
+    summary: 'Log out: ends the session and clears the cookie',
+    access: 'session-write',
+    responses: { 204: { description: 'Logged out.' } },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/api/auth/me',
+    operationId: 'getSession',
+    tag: 'auth',
+    summary: 'The logged-in user and the CSRF token of the session',
+    access: 'session',
+    responses: { 200: { description: 'The live session.', schema: 'Session' } },
+    problems: [],
+  },
+  // — hearings —
+  {
+    method: 'post',
+    path: '/api/hearings',
+    operationId: 'createHearing',
+    tag: 'hearings',
+    summary: 'Create a hearing (secretary, administrator)',
+    access: 'api-write',
+    body: { name: 'CreateHearing', schema: createHearingSchema },
+    responses: { 201: { description: 'Created, scheduled.', schema: 'Hearing' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/api/hearings',
+    operationId: 'listHearings',
+    tag: 'hearings',
+    summary: 'The hearings this user may see, with whether each may be played',
+    access: 'api',
+    responses: { 200: { description: 'Filtered by the access policy.', schema: 'HearingList' } },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/api/hearings/:id',
+    operationId: 'getHearing',
+    tag: 'hearings',
+    summary: 'One hearing: facts, tracks, markers, and (for its staff) sealed ranges',
+    access: 'api',
+    params: idParam,
+    paramDescriptions: hearingId,
+    responses: { 200: { description: 'The hearing as this viewer may see it.', schema: 'HearingDetail' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/hearings/:id/markers',
+    operationId: 'addMarker',
+    tag: 'hearings',
+    summary: 'Add a marker from the standard catalogue, with free text',
+    access: 'api-write',
+    params: idParam,
+    paramDescriptions: hearingId,
+    body: { name: 'MarkerInput', schema: markerInputSchema },
+    responses: { 201: { description: 'The new marker’s id.', schema: 'Created' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+  },
+  {
+    method: 'post',
+    path: '/api/hearings/:id/sealed-ranges',
+    operationId: 'sealRange',
+    tag: 'hearings',
+    summary: 'Seal a time range (a closed part of an open hearing; the judge)',
+    access: 'api-write',
+    params: idParam,
+    paramDescriptions: hearingId,
+    body: { name: 'SealRange', schema: sealSchema, description: '`end` must be after `start`.' },
+    responses: { 201: { description: 'The sealed range.', schema: 'SealedRange' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/hearings/:id/:command',
+    operationId: 'commandHearing',
+    tag: 'hearings',
+    summary: 'Start, pause, resume or stop the recording',
+    description:
+      "Sent to the courtroom's recorder node first and recorded only when the node confirms it. Idempotent: repeating a command already applied changes nothing.",
+    access: 'api-write',
+    params: commandParam,
+    paramDescriptions: { ...hearingId, command: 'start | pause | resume | stop' },
+    responses: { 200: { description: 'The hearing in its new state.', schema: 'Hearing' } },
+    problems: [
+      'VALIDATION_FAILED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'CONFLICT',
+      ['BACKEND_UNAVAILABLE', 502],
+      ['BACKEND_UNAVAILABLE', 503],
+    ],
+  },
+  {
+    method: 'get',
+    path: '/api/hearings/:id/manifest',
+    operationId: 'getManifest',
+    tag: 'hearings',
+    summary: "The recording's manifest (canonical JSON), once the stopped hearing is delivered",
+    access: 'api',
+    params: idParam,
+    paramDescriptions: hearingId,
+    responses: {
+      200: {
+        description: 'The manifest exactly as stored; its SHA-256 is in x-hattama-sha256.',
+        schema: 'Manifest',
+        headers: {
+          'x-hattama-sha256': { description: "The manifest's SHA-256 (hex).", schema: { type: 'string' } },
+        },
+      },
+    },
+    problems: [
+      'VALIDATION_FAILED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'OBJECT_NOT_FOUND',
+      ['BACKEND_UNAVAILABLE', 503],
+    ],
+  },
+  // — the review player —
+  {
+    method: 'get',
+    path: '/api/hearings/:id/hls/:file',
+    operationId: 'getPlaylist',
+    tag: 'player',
+    summary: 'HLS playlists for this viewer: master.m3u8 or <track>.m3u8',
+    description:
+      'After the access policy: sealed parts are absent for viewers who may not see them; segment URIs are short-lived signed URLs. Every playlist served is in the audit log. The master offers the video, the `mix` audio and each microphone as an alternate audio rendition.',
+    access: 'api',
+    params: fileParam,
+    paramDescriptions: {
+      ...hearingId,
+      file: '`master.m3u8`, or a track’s playlist such as `video.m3u8`, `mix.m3u8`, `mic-1.m3u8`.',
+    },
+    responses: {
+      200: text(HLS_CONTENT_TYPE, 'The playlist (private, no-store).'),
+    },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/hearings/:id/position',
+    operationId: 'getPosition',
+    tag: 'player',
+    summary: 'Where a deep link `?t=` lands: playlist time of a wall-clock time or an offset',
+    access: 'api',
+    params: idParam,
+    paramDescriptions: hearingId,
+    query: positionQuery.extend({
+      t: positionQuery.shape.t.describe('An ISO 8601 wall-clock time, or an offset in seconds.'),
+    }),
+    responses: { 200: { description: 'The playlist position.', schema: 'Position' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/objects/*key',
+    operationId: 'getSignedObject',
+    tag: 'player',
+    summary:
+      'An object of the local store through a hub-signed URL (the local counterpart of S3 presigned URLs)',
+    description:
+      'Present only when the hub serves the local object store (HATTAMA_OBJECTS=fs); with S3 the playlists carry presigned S3 URLs instead. The signature is the authorisation: the hub signs only after its policy check, and the URL expires (HATTAMA_PRESIGN_EXPIRY_SECONDS). `key` is the object key and may contain `/`. One `bytes=` Range is honoured (206); every object served or refused is in the audit log.',
+    access: 'signed-url',
+    params: keyParam,
+    paramDescriptions: {
+      key: 'The object key, e.g. `hearings/<id>/video/000000.ts` (slashes are not encoded).',
+    },
+    query: signedUrlQuery,
+    responses: {
+      200: {
+        description: 'The whole object (immutable; the SHA-256 is its ETag).',
+        content: { 'video/mp2t': {}, 'video/mp4': {}, '*/*': {} },
+        headers: { ETag: { description: 'The SHA-256 of the object, quoted.', schema: { type: 'string' } } },
+      },
+      206: {
+        description: 'The asked byte range.',
+        content: { 'video/mp2t': {}, 'video/mp4': {}, '*/*': {} },
+        headers: { 'Content-Range': { description: 'bytes first-last/size', schema: { type: 'string' } } },
+      },
+    },
+    problems: [
+      'OBJECT_KEY_INVALID',
+      'URL_SIGNATURE_INVALID',
+      'URL_EXPIRED',
+      'OBJECT_NOT_FOUND',
+      'RANGE_NOT_SATISFIABLE',
+    ],
+  },
+  // — copies —
+  {
+    method: 'post',
+    path: '/api/hearings/:id/copies',
+    operationId: 'requestCopy',
+    tag: 'player',
+    summary: 'Ask for a watermarked MP4 copy of the hearing or a time range (party, judge)',
+    description:
+      "Queued: a worker makes one MP4 with the lawful-use and personal-data notice (ru/kk/en) as its first seconds and the viewer's name burned in, and the notice as a text file beside it. Sealed parts this viewer may not see are left out. Poll GET /api/copies/{copyId}.",
+    access: 'api-write',
+    params: idParam,
+    paramDescriptions: hearingId,
+    body: {
+      name: 'RequestCopy',
+      schema: copyRequestSchema,
+      description: 'Both ends optional; `to` must be after `from`.',
+    },
+    responses: { 202: { description: 'Queued.', schema: 'CopyRequested' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/copies/:copyId',
+    operationId: 'getCopy',
+    tag: 'player',
+    summary: "A copy's state and progress; once ready, its short-lived links (only for the one who asked)",
+    description: 'Each hand-out of the links is in the audit log with the copy’s SHA-256.',
+    access: 'api',
+    params: z.object({ copyId: z.string().regex(/^cp-[0-9a-f-]{36}$/) }),
+    paramDescriptions: { copyId: 'As returned by POST /api/hearings/{id}/copies.' },
+    responses: { 200: { description: 'The copy.', schema: 'Copy' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  // — the audit log —
+  {
+    method: 'get',
+    path: '/api/audit',
+    operationId: 'listAuditEntries',
+    tag: 'audit',
+    summary: 'The audit log, filtered; JSON or CSV (auditors). Reading it is itself audited',
+    access: 'api',
+    query: auditQuerySchema,
+    responses: {
+      200: {
+        description: 'The newest `limit` entries that match, oldest first.',
+        schema: 'AuditEntries',
+        content: { 'text/csv': { type: 'string' } },
+      },
+    },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN'],
+  },
+  // — courts, users, cases —
+  {
+    method: 'get',
+    path: '/api/courtrooms',
+    operationId: 'listCourtrooms',
+    tag: 'admin',
+    summary: 'Courtrooms',
+    access: 'api',
+    responses: { 200: { description: 'Every courtroom.', schema: 'CourtroomList' } },
+    problems: [],
+  },
+  {
+    method: 'post',
+    path: '/api/courtrooms',
+    operationId: 'createCourtroom',
+    tag: 'admin',
+    summary: 'Add a courtroom (administrator)',
+    access: 'api-write',
+    body: { name: 'CreateCourtroom', schema: roomSchema },
+    responses: { 201: { description: 'Created.', schema: 'Courtroom' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/api/admin/courts',
+    operationId: 'listCourts',
+    tag: 'admin',
+    summary: 'Courts',
+    access: 'api',
+    responses: { 200: { description: 'Every court.', schema: 'CourtList' } },
+    problems: [],
+  },
+  {
+    method: 'post',
+    path: '/api/admin/courts',
+    operationId: 'createCourt',
+    tag: 'admin',
+    summary: 'Add a court (administrator)',
+    access: 'api-write',
+    body: { name: 'CreateCourt', schema: courtSchema },
+    responses: { 201: { description: 'Created.', schema: 'Court' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT'],
+  },
+  {
+    method: 'get',
+    path: '/api/admin/users',
+    operationId: 'listUsers',
+    tag: 'admin',
+    summary: 'User accounts (administrator)',
+    access: 'api',
+    responses: { 200: { description: 'Every account, without password hashes.', schema: 'UserList' } },
+    problems: ['FORBIDDEN'],
+  },
+  {
+    method: 'post',
+    path: '/api/admin/users',
+    operationId: 'createUser',
+    tag: 'admin',
+    summary: 'Add a user account (administrator); a password is generated when none is given',
+    access: 'api-write',
+    body: { name: 'CreateUser', schema: userSchema },
+    responses: {
+      201: { description: 'Created; a generated password is shown once.', schema: 'CreatedUser' },
+    },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT'],
+  },
+  {
+    method: 'post',
+    path: '/api/admin/users/:login/disable',
+    operationId: 'disableUser',
+    tag: 'admin',
+    summary: 'Disable an account and end all of its sessions (administrator)',
+    access: 'api-write',
+    params: loginParam,
+    paramDescriptions: { login: 'The log-in name.' },
+    responses: { 200: { description: 'Disabled (again, if it was).', schema: 'DisabledUser' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/cases',
+    operationId: 'listCases',
+    tag: 'admin',
+    summary: 'Cases',
+    access: 'api',
+    responses: { 200: { description: 'Every case.', schema: 'CaseList' } },
+    problems: [],
+  },
+  {
+    method: 'post',
+    path: '/api/cases',
+    operationId: 'createCase',
+    tag: 'admin',
+    summary: 'Add a case (secretary, administrator)',
+    access: 'api-write',
+    body: { name: 'CreateCase', schema: caseSchema },
+    responses: { 201: { description: 'Created.', schema: 'Case' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+  },
+  {
+    method: 'post',
+    path: '/api/cases/:id/participants',
+    operationId: 'addParticipant',
+    tag: 'admin',
+    summary: 'Add a party or representative to a case, linked to a user account (secretary, administrator)',
+    access: 'api-write',
+    params: z.object({ id: idSchema }),
+    paramDescriptions: { id: 'The case.' },
+    body: { name: 'AddParticipant', schema: participantSchema },
+    responses: { 201: { description: 'The participant’s id.', schema: 'Created' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+  },
+  {
+    method: 'post',
+    path: '/api/cases/:id/assignments',
+    operationId: 'addAssignment',
+    tag: 'admin',
+    summary: 'Assign a higher-court judge to a case for a period (administrator)',
+    access: 'api-write',
+    params: z.object({ id: idSchema }),
+    paramDescriptions: { id: 'The case.' },
+    body: { name: 'AddAssignment', schema: assignmentSchema },
+    responses: { 201: { description: 'The assignment.', schema: 'AssignmentCreated' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/admin/terminals',
+    operationId: 'createTerminal',
+    tag: 'admin',
+    summary: 'Register an on-site terminal; its token is shown once (administrator)',
+    access: 'api-write',
+    body: { name: 'CreateTerminal', schema: terminalSchema },
+    responses: { 201: { description: 'Registered.', schema: 'IssuedToken' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN'],
+  },
+  // — recorder nodes —
+  {
+    method: 'get',
+    path: '/api/recorders',
+    operationId: 'listRecorders',
+    tag: 'recorders',
+    summary: 'Recorder nodes: online or not, and their live levels, alarms and spool (court staff)',
+    access: 'api',
+    responses: { 200: { description: 'Every node.', schema: 'RecorderList' } },
+    problems: ['FORBIDDEN'],
+  },
+  {
+    method: 'post',
+    path: '/api/recorders',
+    operationId: 'createRecorder',
+    tag: 'recorders',
+    summary: 'Add a recorder node; its token is shown once (administrator)',
+    access: 'api-write',
+    body: { name: 'CreateRecorder', schema: createNodeSchema },
+    responses: { 201: { description: 'Created.', schema: 'IssuedToken' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
+  },
+  {
+    method: 'post',
+    path: '/api/recorders/:id/token',
+    operationId: 'issueRecorderToken',
+    tag: 'recorders',
+    summary: 'Issue a node a new token, replacing the old one (administrator)',
+    access: 'api-write',
+    params: z.object({ id: idSchema }),
+    paramDescriptions: { id: 'The recorder node.' },
+    responses: { 200: { description: 'The new token, shown once.', schema: 'IssuedToken' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/api/recorders/:id/revoke',
+    operationId: 'revokeRecorder',
+    tag: 'recorders',
+    summary: "Revoke a node's token (administrator)",
+    access: 'api-write',
+    params: z.object({ id: idSchema }),
+    paramDescriptions: { id: 'The recorder node.' },
+    responses: { 200: { description: 'Revoked.', schema: 'RecorderRevoked' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+];

@@ -1,0 +1,276 @@
+/**
+ * The shapes the hub answers with, as zod schemas: the routes build these objects by hand
+ * (hearingView, userView, …), so this file is their written contract, and
+ * test/openapi.test.ts checks real answers against the JSON Schema made from it. Objects
+ * are strict (no undocumented field passes the test); the few open-ended ones (backend
+ * health, a recorder's live state) say so with `looseObject`.
+ *
+ * Request schemas are not here: the document takes them from the routes themselves.
+ */
+import { z } from 'zod';
+import { hubMessageSchema, recorderMessageSchema } from '../../core/index.ts';
+import { USER_LOCALES, USER_ROLES, manifestSchema } from '../../storage/index.ts';
+import { REFUSAL_REASONS } from '../policy/index.ts';
+
+/** What `isoTime` renders: UTC ISO 8601 with milliseconds. */
+const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+const int = z.number().int().min(0);
+
+export const authUserSchema = z.object({
+  id: z.string(),
+  login: z.string(),
+  displayName: z.string(),
+  role: z.enum(USER_ROLES),
+  locale: z.enum(USER_LOCALES),
+});
+
+export const sessionSchema = z.object({
+  user: authUserSchema,
+  /** Send it back as `x-csrf-token` on every POST made with the session cookie. */
+  csrfToken: z.string(),
+  expiresAt: iso,
+});
+
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  role: z.string(),
+  versions: z.object({ hattama: z.string(), node: z.string() }),
+  uptimeSeconds: int,
+  backends: z.record(z.string(), z.object({ driver: z.string(), ok: z.boolean(), detail: z.string() })),
+});
+
+export const hearingSchema = z.object({
+  id: z.string(),
+  courtroomId: z.string(),
+  caseId: z.string().nullable(),
+  caseNumber: z.string(),
+  title: z.string(),
+  judge: z.string(),
+  visibility: z.enum(['open', 'closed']),
+  language: z.enum(['ru', 'kk']),
+  state: z.enum(['scheduled', 'recording', 'paused', 'stopped']),
+  scheduledAt: iso.nullable(),
+  startedAt: iso.nullable(),
+  stoppedAt: iso.nullable(),
+  /** The recording manifest, once the stopped hearing is fully delivered. */
+  manifest: z.object({ key: z.string(), sha256: z.string().nullable() }).nullable(),
+});
+
+/** Whether this viewer may play the recording, and if not, the policy's stable reason. */
+export const playAccessSchema = z.union([
+  z.object({ play: z.literal(true) }),
+  z.object({ play: z.literal(false), reason: z.enum(REFUSAL_REASONS), message: z.string() }),
+]);
+
+export const hearingListSchema = z.object({
+  /** Only the hearings the policy lets this user see; `access` is absent for the administrator token. */
+  hearings: z.array(hearingSchema.extend({ access: playAccessSchema.optional() })),
+});
+
+export const trackSummarySchema = z.object({
+  name: z.string(),
+  kind: z.enum(['video', 'audio']),
+  codec: z.string().nullable(),
+  sampleRate: z.number().int().nullable(),
+  channels: z.number().int().nullable(),
+  speaker: z.string().nullable(),
+  segments: int,
+  durationMs: int,
+  verified: int,
+  failedVerification: z.array(int),
+});
+
+export const markerViewSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  at: iso,
+  end: iso.nullable(),
+  text: z.string(),
+  author: z.string(),
+});
+
+export const sealedRangeSchema = z.object({ id: z.string(), start: iso, end: iso, reason: z.string() });
+
+export const hearingDetailSchema = hearingSchema.extend({
+  tracks: z.array(trackSummarySchema),
+  /** Markers inside a part this viewer may not see are left out. */
+  markers: z.array(markerViewSchema),
+  /** Only for the hearing's judge and secretary (and the administrator token). */
+  sealedRanges: z.array(sealedRangeSchema).optional(),
+  access: playAccessSchema,
+});
+
+export const createdSchema = z.object({ id: z.string() });
+
+export const positionSchema = z.object({
+  /** Playlist time (s) of the asked moment: what the player seeks to. */
+  offsetSeconds: z.number().min(0),
+  wallClock: iso.nullable(),
+  durationSeconds: z.number().min(0),
+});
+
+export const auditEntrySchema = z.object({
+  seq: z.number().int().min(1),
+  at: iso,
+  actor: z.string(),
+  role: z.string().nullable(),
+  action: z.string(),
+  hearingId: z.string().nullable(),
+  target: z.string().nullable(),
+  address: z.string().nullable(),
+  verdict: z.enum(['allow', 'refuse', 'info']),
+  reason: z.string().nullable(),
+  /** This entry's link in the audit log's hash chain. */
+  hash: z.string(),
+});
+
+export const auditEntriesSchema = z.object({ entries: z.array(auditEntrySchema) });
+
+export const courtSchema = z.object({ id: z.string(), name: z.string() });
+export const courtListSchema = z.object({ courts: z.array(courtSchema) });
+export const courtroomSchema = z.object({ id: z.string(), name: z.string(), courtId: z.string() });
+export const courtroomListSchema = z.object({ courtrooms: z.array(courtroomSchema) });
+
+export const userViewSchema = z.object({
+  id: z.string(),
+  login: z.string(),
+  displayName: z.string(),
+  role: z.enum(USER_ROLES),
+  locale: z.enum(USER_LOCALES),
+  disabled: z.boolean(),
+  disabledAt: iso.nullable(),
+  createdAt: iso,
+  courtIds: z.array(z.string()).optional(),
+});
+export const userListSchema = z.object({ users: z.array(userViewSchema) });
+export const createdUserSchema = z.object({
+  user: userViewSchema,
+  /** The generated password, shown once, when none was given. */
+  password: z.string().optional(),
+});
+export const disabledUserSchema = z.object({ user: userViewSchema, sessionsRevoked: int });
+
+export const caseSchema = z.object({
+  id: z.string(),
+  number: z.string(),
+  category: z.string(),
+  courtId: z.string(),
+});
+export const caseListSchema = z.object({ cases: z.array(caseSchema) });
+export const assignmentCreatedSchema = z.object({ id: z.string(), validFrom: iso });
+
+/** A token is shown once, in this answer; the hub keeps only its hash. */
+export const issuedTokenSchema = z.object({ id: z.string(), token: z.string() });
+
+export const copyRequestedSchema = z.object({ copyId: z.string() });
+export const copySchema = z.object({
+  copyId: z.string(),
+  hearingId: z.string(),
+  state: z.enum(['queued', 'running', 'ready', 'failed']),
+  /** Whole percent, while running. */
+  progress: z.number().int().min(0).max(100),
+  requestedAt: iso,
+  finishedAt: iso.nullable(),
+  sha256: z.string().nullable(),
+  size: int.nullable(),
+  error: z.string().nullable(),
+  /** When ready: short-lived links to the MP4 and to the notice beside it, for the one who asked. */
+  mp4Url: z.string().optional(),
+  noticeUrl: z.string().optional(),
+});
+
+/** A connected recorder node's last telemetry (recorder-gateway.ts NodeLive). */
+export const nodeLiveSchema = z.object({
+  nodeId: z.string(),
+  courtroomId: z.string().nullable(),
+  connectedAtMs: int,
+  tracks: z.array(z.looseObject({ name: z.string(), kind: z.string() })),
+  levels: z
+    .object({
+      atMs: int,
+      hearingId: z.string().nullable(),
+      channels: z.array(
+        z.object({ track: z.string(), rmsDb: z.number().nullable(), peakDb: z.number().nullable() }),
+      ),
+    })
+    .nullable(),
+  alarms: z.array(
+    z.object({
+      kind: z.string(),
+      hearingId: z.string().nullable(),
+      track: z.string().nullable(),
+      message: z.string(),
+      atMs: int,
+    }),
+  ),
+  status: z.looseObject({ spoolBytes: int, spoolFreeBytes: int, pendingSegments: int, atMs: int }).nullable(),
+});
+
+export const recorderSchema = z.object({
+  id: z.string(),
+  courtroomId: z.string().nullable(),
+  name: z.string(),
+  online: z.boolean(),
+  revoked: z.boolean(),
+  lastSeenAt: iso.nullable(),
+  live: nodeLiveSchema.nullable(),
+});
+export const recorderListSchema = z.object({ recorders: z.array(recorderSchema) });
+export const recorderRevokedSchema = z.object({ id: z.string(), revoked: z.literal(true) });
+
+/** One frame of the /api/live feed: a recorder's telemetry, or the first frame's snapshot. */
+export const liveEventSchema = z.union([
+  z.object({
+    nodeId: z.null(),
+    message: z.object({ type: z.literal('hello'), recorders: z.array(nodeLiveSchema) }),
+  }),
+  z.object({
+    nodeId: z.string(),
+    message: z.union([z.object({ type: z.enum(['online', 'offline']) }), recorderMessageSchema]),
+  }),
+]);
+
+/**
+ * Every named response shape, by its name under components.schemas. The registry lets
+ * z.toJSONSchema turn a schema used inside another into a $ref instead of a copy.
+ */
+export const RESPONSE_SCHEMAS = {
+  AuthUser: authUserSchema,
+  Session: sessionSchema,
+  Health: healthSchema,
+  Hearing: hearingSchema,
+  PlayAccess: playAccessSchema,
+  HearingList: hearingListSchema,
+  TrackSummary: trackSummarySchema,
+  MarkerView: markerViewSchema,
+  SealedRange: sealedRangeSchema,
+  HearingDetail: hearingDetailSchema,
+  Created: createdSchema,
+  Position: positionSchema,
+  AuditEntry: auditEntrySchema,
+  AuditEntries: auditEntriesSchema,
+  Court: courtSchema,
+  CourtList: courtListSchema,
+  Courtroom: courtroomSchema,
+  CourtroomList: courtroomListSchema,
+  UserView: userViewSchema,
+  UserList: userListSchema,
+  CreatedUser: createdUserSchema,
+  DisabledUser: disabledUserSchema,
+  Case: caseSchema,
+  CaseList: caseListSchema,
+  AssignmentCreated: assignmentCreatedSchema,
+  CopyRequested: copyRequestedSchema,
+  Copy: copySchema,
+  IssuedToken: issuedTokenSchema,
+  NodeLive: nodeLiveSchema,
+  Recorder: recorderSchema,
+  RecorderList: recorderListSchema,
+  RecorderRevoked: recorderRevokedSchema,
+  Manifest: manifestSchema,
+  LiveEvent: liveEventSchema,
+  RecorderMessage: recorderMessageSchema,
+  HubMessage: hubMessageSchema,
+} as const satisfies Record<string, z.ZodType>;
+
+export type ResponseSchemaName = keyof typeof RESPONSE_SCHEMAS;
