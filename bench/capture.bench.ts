@@ -55,8 +55,27 @@ function makeCameraFile(dir: string, ffmpeg: string): string {
   const file = path.join(dir, 'camera-h264.ts');
   // A 20 s 720p H.264 stream with 2 s GOPs, like an IP camera's main stream.
   execFileSync(ffmpeg, [
-    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=20',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '2M', '-g', '50', '-pix_fmt', 'yuv420p', '-f', 'mpegts', '-y', file,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=25:duration=20',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-b:v',
+    '2M',
+    '-g',
+    '50',
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'mpegts',
+    '-y',
+    file,
   ]);
   return file;
 }
@@ -66,8 +85,26 @@ async function bareCopyCpu(ffmpeg: string, file: string, dir: string, seconds: n
   const out = path.join(dir, 'bare');
   fs.mkdirSync(out, { recursive: true });
   const child = spawn(ffmpeg, [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-c', 'copy',
-    '-f', 'segment', '-segment_time', '4', '-segment_format', 'mpegts', path.join(out, '%06d.ts'),
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-re',
+    '-stream_loop',
+    '-1',
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-f',
+    'segment',
+    '-segment_time',
+    '4',
+    '-segment_format',
+    'mpegts',
+    path.join(out, '%06d.ts'),
   ]);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const cpu = procCpuSeconds(child.pid!);
@@ -106,7 +143,13 @@ async function recorderCopyCpu(ffmpeg: string, file: string, dir: string, second
 }
 
 /** Runs `rooms` recording sessions at once for `seconds`; returns media seconds per wall second (worst track). */
-async function roomsKeepUp(ffmpeg: string, file: string, dir: string, rooms: number, seconds: number): Promise<number> {
+async function roomsKeepUp(
+  ffmpeg: string,
+  file: string,
+  dir: string,
+  rooms: number,
+  seconds: number,
+): Promise<number> {
   const sessions: RecordingSession[] = [];
   const mediaEnd = new Map<string, number>();
   const started = Date.now();
@@ -148,11 +191,15 @@ async function roomsKeepUp(ffmpeg: string, file: string, dir: string, rooms: num
   return worst;
 }
 
-async function hashThroughput(dir: string): Promise<{ nodeMBps: number; opensslMBps: number; ratio: number }> {
+async function hashThroughput(
+  dir: string,
+): Promise<{ nodeMBps: number; opensslMBps: number; ratio: number }> {
   const files: string[] = [];
   for (let i = 0; i < 4; i++) {
     const f = path.join(dir, `hash-${i}.bin`);
-    execFileSync('head', ['-c', String(64 * 1024 * 1024), '/dev/urandom'], { stdio: ['ignore', fs.openSync(f, 'w'), 'inherit'] });
+    execFileSync('head', ['-c', String(64 * 1024 * 1024), '/dev/urandom'], {
+      stdio: ['ignore', fs.openSync(f, 'w'), 'inherit'],
+    });
     files.push(f);
   }
   const total = files.length * 64;
@@ -163,7 +210,11 @@ async function hashThroughput(dir: string): Promise<{ nodeMBps: number; opensslM
   t = process.hrtime.bigint();
   execFileSync('openssl', ['dgst', '-sha256', ...files], { stdio: 'ignore' });
   const opensslS = Number(process.hrtime.bigint() - t) / 1e9;
-  return { nodeMBps: round(total / nodeS), opensslMBps: round(total / opensslS), ratio: round(opensslS / nodeS, 3) };
+  return {
+    nodeMBps: round(total / nodeS),
+    opensslMBps: round(total / opensslS),
+    ratio: round(opensslS / nodeS, 3),
+  };
 }
 
 function percentile(values: number[], p: number): number {
@@ -175,7 +226,11 @@ function round(n: number, digits = 1): number {
   return Math.round(n * 10 ** digits) / 10 ** digits;
 }
 
-async function ackLatency(dir: string, objects: 'fs' | 's3', seconds: number): Promise<Record<string, number>> {
+async function ackLatency(
+  dir: string,
+  objects: 'fs' | 's3',
+  seconds: number,
+): Promise<Record<string, number>> {
   const env: Record<string, string> = {
     HATTAMA_DATA_DIR: path.join(dir, `latency-${objects}`),
     HATTAMA_PORT: '0',
@@ -254,7 +309,11 @@ export async function run(): Promise<Record<string, unknown>> {
         cpuRatio: round(recorder / bare, 3),
         goal: '≤ 1.2',
       },
-      courtrooms: { maxWithoutFallingBehind: maxRooms, runs: rooms, note: '1 stream-copied 720p camera + 4 AAC microphones + mix each' },
+      courtrooms: {
+        maxWithoutFallingBehind: maxRooms,
+        runs: rooms,
+        note: '1 stream-copied 720p camera + 4 AAC microphones + mix each',
+      },
       ackLatency: { fs: latencyFs, s3: latencyS3, goal: 'p99 ≤ 1000 ms' },
       sha256: { ...hashing, goal: 'ratio ≥ 0.8' },
     };

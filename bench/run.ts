@@ -17,7 +17,12 @@ const benches = fs
   .filter((name) => wanted.length === 0 || wanted.includes(name))
   .sort();
 if (benches.length === 0) {
-  console.error(`no benchmark matches ${wanted.join(', ')}; have: ${fs.readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).join(', ')}`);
+  console.error(
+    `no benchmark matches ${wanted.join(', ')}; have: ${fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.bench.ts'))
+      .join(', ')}`,
+  );
   process.exit(2);
 }
 fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
@@ -34,7 +39,12 @@ for (const name of benches) {
       name,
       date: new Date().toISOString(),
       seconds: Math.round((Date.now() - started) / 100) / 10,
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       results,
     };
     const file = path.join(dir, 'results', `${name}.json`);

@@ -62,7 +62,11 @@ export function urlSigningSecret(config: Config): string {
 }
 
 /** The object store the configuration names, initialised (directory or bucket made). */
-export async function openObjectStore(config: Config, logger: Logger, signer?: UrlSigner): Promise<ObjectStore> {
+export async function openObjectStore(
+  config: Config,
+  logger: Logger,
+  signer?: UrlSigner,
+): Promise<ObjectStore> {
   const objects =
     config.objects === 'fs'
       ? await createObjectStore({
@@ -153,7 +157,9 @@ export async function openBackends(config: Config, logger: Logger): Promise<Back
 
 async function closeAll(opened: { close(): Promise<void> }[], logger: Logger): Promise<void> {
   for (const item of opened.reverse()) {
-    await item.close().catch((error: unknown) => logger.warn({ err: error }, 'error while closing a backend'));
+    await item
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'error while closing a backend'));
   }
 }
 

@@ -20,11 +20,15 @@ export async function runCommand(action: () => Promise<number | void>): Promise<
   } catch (error) {
     process.exitCode = exitCodeFor(error);
     if (error instanceof ConfigError) {
-      process.stderr.write(`hattama: ${error.message}\nFix the variables above (see "hattama config --help" and the README) and start again.\n`);
+      process.stderr.write(
+        `hattama: ${error.message}\nFix the variables above (see "hattama config --help" and the README) and start again.\n`,
+      );
     } else if (error instanceof HattamaError && error.expected) {
       process.stderr.write(`hattama: ${error.message}\n`);
     } else {
-      process.stderr.write(`hattama: unexpected error: ${errorMessage(error)}\n${(error as Error)?.stack ?? ''}\n`);
+      process.stderr.write(
+        `hattama: unexpected error: ${errorMessage(error)}\n${(error as Error)?.stack ?? ''}\n`,
+      );
     }
   }
 }

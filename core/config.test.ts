@@ -30,7 +30,12 @@ describe('configuration', () => {
   it('names every invalid key at once', () => {
     let error: unknown;
     try {
-      loadConfig({ HATTAMA_PORT: 'eighty', HATTAMA_CATALOG: 'mysql', HATTAMA_LOG_LEVEL: 'loud', HATTAMA_S3_BUCKET: 'Bad_Bucket' });
+      loadConfig({
+        HATTAMA_PORT: 'eighty',
+        HATTAMA_CATALOG: 'mysql',
+        HATTAMA_LOG_LEVEL: 'loud',
+        HATTAMA_S3_BUCKET: 'Bad_Bucket',
+      });
     } catch (e) {
       error = e;
     }
@@ -58,7 +63,9 @@ describe('configuration', () => {
       expect((e as Error).message).toMatch(/HATTAMA_ADMIN_TOKEN/);
       expect((e as Error).message).not.toMatch(/short-secret/);
     }
-    expect(() => loadConfig({ HATTAMA_ADMIN_TOKEN_FILE: path.join(dir, 'missing') })).toThrow(/HATTAMA_ADMIN_TOKEN_FILE: cannot read/);
+    expect(() => loadConfig({ HATTAMA_ADMIN_TOKEN_FILE: path.join(dir, 'missing') })).toThrow(
+      /HATTAMA_ADMIN_TOKEN_FILE: cannot read/,
+    );
     expect(() =>
       loadConfig({ HATTAMA_ADMIN_TOKEN_FILE: file, HATTAMA_ADMIN_TOKEN: 'another-long-admin-token' }),
     ).toThrow(/either HATTAMA_ADMIN_TOKEN or HATTAMA_ADMIN_TOKEN_FILE/);

@@ -31,13 +31,16 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 const url = (protocols: readonly string[]) =>
-  z.string().refine((s) => {
-    try {
-      return protocols.includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 const nonEmpty = z.string().min(1, 'must not be empty');
 const cidrList = z.string().refine(
   (s) =>
@@ -149,9 +152,7 @@ export const CONFIG_KEYS = {
   }),
   s3Bucket: key({
     env: 'HATTAMA_S3_BUCKET',
-    schema: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+    schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
     default: 'hattama',
     unit: 'name',
     doc: 'Bucket for recordings and manifests; created with object locking if missing.',
@@ -461,14 +462,12 @@ function describe(value: unknown, secret: boolean | undefined): string {
 
 /** The effective configuration as environment lines, secrets masked, for `hattama config`. */
 export function describeConfig(config: Config): { env: string; value: string; doc: string }[] {
-  return (Object.entries(CONFIG_KEYS) as [ConfigKeyName, KeySpec<unknown>][]).map(
-    ([name, spec]) => {
-      const value = (config as unknown as Record<string, unknown>)[name];
-      let shown = value === undefined ? '' : String(value);
-      if (spec.secret && value !== undefined) shown = maskSecret(name, String(value));
-      return { env: spec.env, value: shown, doc: spec.doc };
-    },
-  );
+  return (Object.entries(CONFIG_KEYS) as [ConfigKeyName, KeySpec<unknown>][]).map(([name, spec]) => {
+    const value = (config as unknown as Record<string, unknown>)[name];
+    let shown = value === undefined ? '' : String(value);
+    if (spec.secret && value !== undefined) shown = maskSecret(name, String(value));
+    return { env: spec.env, value: shown, doc: spec.doc };
+  });
 }
 
 function maskSecret(name: string, value: string): string {
@@ -497,7 +496,5 @@ export function configReferenceMarkdown(): string {
     const secret = s.secret ? ` Secret: also read from \`${s.env}_FILE\`.` : '';
     return `| \`${s.env}\` | ${def} | ${s.unit} | ${s.doc}${secret} |`;
   });
-  return ['| variable | default | unit | meaning |', '| --- | --- | --- | --- |', ...rows].join(
-    '\n',
-  );
+  return ['| variable | default | unit | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, chainGenesis, chainInput, nextChain, sha256Hex } from './index.ts';
 
 describe('hash chain', () => {
-  const link = { seq: 3, startMs: Date.parse('2026-03-02T09:00:12.000Z'), durationMs: 4000, sha256: 'ab'.repeat(32) };
+  const link = {
+    seq: 3,
+    startMs: Date.parse('2026-03-02T09:00:12.000Z'),
+    durationMs: 4000,
+    sha256: 'ab'.repeat(32),
+  };
 
   it('hashes the text prev|seq|start|duration|sha256', () => {
     const prev = chainGenesis('h1', 'mic-1');
@@ -13,9 +18,13 @@ describe('hash chain', () => {
 
   it('gives the same value as printf and sha256sum', () => {
     const prev = chainGenesis('h1', 'video');
-    const shell = execFileSync('sh', ['-c', `printf '%s' "$1" | sha256sum | cut -d' ' -f1`, 'sh', chainInput(prev, link)], {
-      encoding: 'utf8',
-    }).trim();
+    const shell = execFileSync(
+      'sh',
+      ['-c', `printf '%s' "$1" | sha256sum | cut -d' ' -f1`, 'sh', chainInput(prev, link)],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
     expect(nextChain(prev, link)).toBe(shell);
   });
 

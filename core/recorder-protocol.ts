@@ -38,7 +38,9 @@ export const recorderMessageSchema = z.discriminatedUnion('type', [
     versions: z.record(z.string().max(32), z.string().max(64)),
     tracks: z.array(trackInfoSchema).max(80),
     /** Hearings this node is recording or still uploading. */
-    hearings: z.array(z.object({ hearingId: idSchema, state: z.enum(['recording', 'paused', 'stopped']) })).max(100),
+    hearings: z
+      .array(z.object({ hearingId: idSchema, state: z.enum(['recording', 'paused', 'stopped']) }))
+      .max(100),
   }),
   z.object({
     type: z.literal('register'),
@@ -67,7 +69,11 @@ export const recorderMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('levels'),
     atMs: epochMsSchema,
     hearingId: idSchema.nullable(),
-    channels: z.array(z.object({ track: trackNameSchema, rmsDb: z.number().nullable(), peakDb: z.number().nullable() })).max(64),
+    channels: z
+      .array(
+        z.object({ track: trackNameSchema, rmsDb: z.number().nullable(), peakDb: z.number().nullable() }),
+      )
+      .max(64),
   }),
   z.object({
     type: z.literal('alarm'),

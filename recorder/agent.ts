@@ -65,7 +65,10 @@ export class HubAgent extends EventEmitter<AgentEvents> {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private waiting = new Map<string, { resolve: (a: Ack) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private waiting = new Map<
+    string,
+    { resolve: (a: Ack) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
 
   constructor(private readonly o: AgentOptions) {
     super();
@@ -104,7 +107,10 @@ export class HubAgent extends EventEmitter<AgentEvents> {
     });
     ws.on('message', (data) => this.onMessage(data.toString()));
     ws.on('unexpected-response', (_req, res) => {
-      this.o.logger.error({ status: res.statusCode }, 'the hub refused this node (check HATTAMA_RECORDER_TOKEN)');
+      this.o.logger.error(
+        { status: res.statusCode },
+        'the hub refused this node (check HATTAMA_RECORDER_TOKEN)',
+      );
       // With a listener here, ws leaves the handshake to us and never emits 'close':
       // abort it, or the node would never try again (a hub restarting behind a proxy, a re-issued token).
       res.resume();

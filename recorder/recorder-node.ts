@@ -39,7 +39,10 @@ export interface RecorderNodeOptions {
   /** Raise disk-low before ffmpeg would fail for lack of space. */
   diskFloorBytes?: number;
   levelAlarms?: LevelAlarmOptions;
-  onSegmentDone?: (segment: SpooledSegment, timings: { uploadedAtMs: number; registeredAtMs: number }) => void;
+  onSegmentDone?: (
+    segment: SpooledSegment,
+    timings: { uploadedAtMs: number; registeredAtMs: number },
+  ) => void;
   statusIntervalMs?: number;
 }
 
@@ -67,7 +70,8 @@ export class RecorderNode {
       sampleRate: t.sampleRate,
       channels: t.channels,
     }));
-    this.fontAvailable = o.sources.camera?.kind === 'test-pattern' ? fs.existsSync(o.sources.camera.font) : false;
+    this.fontAvailable =
+      o.sources.camera?.kind === 'test-pattern' ? fs.existsSync(o.sources.camera.font) : false;
     this.agent = new HubAgent({
       hubUrl: o.hubUrl,
       nodeId: o.nodeId,
@@ -172,8 +176,17 @@ export class RecorderNode {
     return s;
   }
 
-  private alarm(kind: AlarmKind, hearingId: string | null, track: string | null, active: boolean, message: string): void {
-    (active ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))({ kind, hearingId, track, active }, message);
+  private alarm(
+    kind: AlarmKind,
+    hearingId: string | null,
+    track: string | null,
+    active: boolean,
+    message: string,
+  ): void {
+    (active ? this.log.warn.bind(this.log) : this.log.info.bind(this.log))(
+      { kind, hearingId, track, active },
+      message,
+    );
     this.agent.send({ type: 'alarm', atMs: this.o.clock.now(), kind, hearingId, track, active, message });
   }
 
@@ -181,7 +194,10 @@ export class RecorderNode {
   private async queueMarker(hearingId: string, marker: SessionMarker): Promise<void> {
     const dir = path.join(this.spool.hearingDir(hearingId), 'outbox');
     await fsp.mkdir(dir, { recursive: true });
-    await writeFileDurably(path.join(dir, `${marker.markerId}.json`), JSON.stringify({ hearingId, ...marker }));
+    await writeFileDurably(
+      path.join(dir, `${marker.markerId}.json`),
+      JSON.stringify({ hearingId, ...marker }),
+    );
     await this.flushOutbox();
   }
 
@@ -198,7 +214,9 @@ export class RecorderNode {
             continue;
           }
           for (const f of files) {
-            const m = JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')) as SessionMarker & { hearingId: string };
+            const m = JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')) as SessionMarker & {
+              hearingId: string;
+            };
             if (!this.agent.connected) return;
             try {
               await this.agent.request({
@@ -318,7 +336,8 @@ export class RecorderNode {
     try {
       const usage = await this.spool.usage();
       let pendingSegments = 0;
-      for (const id of await this.spool.listHearings()) pendingSegments += (await this.spool.pending(id)).length;
+      for (const id of await this.spool.listHearings())
+        pendingSegments += (await this.spool.pending(id)).length;
       this.agent.send({
         type: 'status',
         atMs: this.o.clock.now(),

@@ -66,7 +66,13 @@ export interface SessionOptions {
 export class RecordingSession extends EventEmitter<SessionEvents> {
   readonly hearingId: string;
   readonly tracks: TrackPlan[];
-  private run: { record: RunRecord; ffmpeg: FfmpegProcess; timer: NodeJS.Timeout; readers: Map<string, SegmentListReader>; levels: Map<string, LevelsReader> } | null = null;
+  private run: {
+    record: RunRecord;
+    ffmpeg: FfmpegProcess;
+    timer: NodeJS.Timeout;
+    readers: Map<string, SegmentListReader>;
+    levels: Map<string, LevelsReader>;
+  } | null = null;
   private scanning: Promise<void> = Promise.resolve();
   private wantRecording = false;
   private restartAttempts = 0;
@@ -197,10 +203,18 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       fontAvailable: this.o.fontAvailable,
       speechFiles: this.speechFiles,
     });
-    const ffmpeg = FfmpegProcess.start({ spec, ffmpegPath: this.o.ffmpegPath, logger: this.log.child({ run: n }) });
-    const readers = new Map(this.tracks.map((t) => [t.name, new SegmentListReader(`${trackDir(runDir, t.name)}/segments.csv`)]));
+    const ffmpeg = FfmpegProcess.start({
+      spec,
+      ffmpegPath: this.o.ffmpegPath,
+      logger: this.log.child({ run: n }),
+    });
+    const readers = new Map(
+      this.tracks.map((t) => [t.name, new SegmentListReader(`${trackDir(runDir, t.name)}/segments.csv`)]),
+    );
     const levels = new Map(
-      this.tracks.filter((t) => t.name.startsWith('mic-')).map((t) => [t.name, new LevelsReader(levelsFile(runDir, t.name))]),
+      this.tracks
+        .filter((t) => t.name.startsWith('mic-'))
+        .map((t) => [t.name, new LevelsReader(levelsFile(runDir, t.name))]),
     );
     const timer = setInterval(() => this.scheduleScan(), this.o.pollMs ?? 250);
     this.run = { record, ffmpeg, timer, readers, levels };
@@ -209,7 +223,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     setTimeout(() => {
       if (this.run?.record === record && ffmpeg.pid) {
         record.pid = ffmpeg.pid;
-        void this.writeRun(record).catch((e: unknown) => this.log.warn({ err: e }, 'could not record the ffmpeg pid'));
+        void this.writeRun(record).catch((e: unknown) =>
+          this.log.warn({ err: e }, 'could not record the ffmpeg pid'),
+        );
       }
     }, 100).unref();
     this.log.info({ run: n }, 'recording run started');
@@ -232,7 +248,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         if (run.record.t0Ms === null) {
           // Media time 0 happened `end` seconds before this segment closed. The list's
           // mtime says when ffmpeg wrote the line, free of our polling delay.
-          const written = await fs.stat(reader.file).then((st) => st.mtimeMs, () => this.o.clock.now());
+          const written = await fs.stat(reader.file).then(
+            (st) => st.mtimeMs,
+            () => this.o.clock.now(),
+          );
           run.record.t0Ms = Math.round(Math.min(written, this.o.clock.now())) - mediaMs(closed.endSeconds);
           await this.writeRun(run.record);
           this.onRunT0(run.record.t0Ms);
@@ -258,7 +277,13 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }
   }
 
-  private async commit(record: RunRecord, track: string, file: string, startSeconds: number, endSeconds: number): Promise<void> {
+  private async commit(
+    record: RunRecord,
+    track: string,
+    file: string,
+    startSeconds: number,
+    endSeconds: number,
+  ): Promise<void> {
     const t0 = record.t0Ms ?? record.spawnedAtMs;
     const sourceFile = path.join(trackDir(this.runDir(record.n), track), file);
     try {
@@ -268,7 +293,13 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }
     const startMs = t0 + mediaMs(startSeconds);
     const durationMs = Math.max(0, mediaMs(endSeconds) - mediaMs(startSeconds));
-    const segment = await this.o.spool.commit({ hearingId: this.hearingId, track, sourceFile, startMs, durationMs });
+    const segment = await this.o.spool.commit({
+      hearingId: this.hearingId,
+      track,
+      sourceFile,
+      startMs,
+      durationMs,
+    });
     if (track === 'video') this.lastVideoCommitMs = this.o.clock.now();
     this.emit('segment', segment);
   }
@@ -279,7 +310,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       const readings = await reader.readNew();
       if (readings.length === 0) continue;
       let state = this.alarms.get(track);
-      if (!state) this.alarms.set(track, (state = new LevelAlarmState(this.o.levelAlarms ?? DEFAULT_LEVEL_ALARMS)));
+      if (!state)
+        this.alarms.set(track, (state = new LevelAlarmState(this.o.levelAlarms ?? DEFAULT_LEVEL_ALARMS)));
       for (const r of readings) {
         for (const change of state.update(r)) {
           this.emit('alarm', {
@@ -329,7 +361,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     } catch (error) {
       // The run stays unfinished on disk and is recovered at the next start; the session
       // must not hang waiting for it.
-      this.log.error({ err: error, run: run.record.n }, 'could not finish the run; it will be recovered later');
+      this.log.error(
+        { err: error, run: run.record.n },
+        'could not finish the run; it will be recovered later',
+      );
     } finally {
       this.run = null;
     }
@@ -377,7 +412,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       }
       for (const f of files) {
         const file = path.join(dir, f);
-        if (await this.o.spool.isCommitted(this.hearingId, t.name, path.relative(this.hearingDir, file))) continue;
+        if (await this.o.spool.isCommitted(this.hearingId, t.name, path.relative(this.hearingDir, file)))
+          continue;
         const kept = await truncateTornTail(file);
         const range = kept > 0 ? ptsRange(await fs.readFile(file)) : null;
         if (!range || range.endSeconds <= (lastEndSeconds ?? range.firstSeconds)) {
@@ -385,7 +421,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
           continue;
         }
         const startSeconds = lastEndSeconds ?? range.firstSeconds;
-        this.log.warn({ track: t.name, file: f, keptBytes: kept }, 'kept the whole packets of an unfinished segment');
+        this.log.warn(
+          { track: t.name, file: f, keptBytes: kept },
+          'kept the whole packets of an unfinished segment',
+        );
         await this.commit(record, t.name, f, startSeconds, range.endSeconds);
         lastEndSeconds = range.endSeconds;
       }

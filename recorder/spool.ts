@@ -105,7 +105,9 @@ export class Spool {
 
   async readHearing(hearingId: string): Promise<HearingSpoolState | null> {
     try {
-      return JSON.parse(await fs.readFile(path.join(this.hearingDir(hearingId), 'hearing.json'), 'utf8')) as HearingSpoolState;
+      return JSON.parse(
+        await fs.readFile(path.join(this.hearingDir(hearingId), 'hearing.json'), 'utf8'),
+      ) as HearingSpoolState;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -255,7 +257,12 @@ export class Spool {
   }
 
   private toSpooled(hearingId: string, track: string, e: JournalEntry): SpooledSegment {
-    return { ...e, hearingId, track, file: path.join(this.hearingDir(hearingId), 'pending', track, `${e.seq}.ts`) };
+    return {
+      ...e,
+      hearingId,
+      track,
+      file: path.join(this.hearingDir(hearingId), 'pending', track, `${e.seq}.ts`),
+    };
   }
 
   /** Committed segments still waiting for acknowledgement, in seq order per track. */
@@ -284,7 +291,8 @@ export class Spool {
   /** Removes a hearing whose every segment is acknowledged and whose manifest is written. */
   async removeHearing(hearingId: string): Promise<void> {
     await fs.rm(this.hearingDir(hearingId), { recursive: true, force: true });
-    for (const key of [...this.journals.keys()]) if (key.startsWith(`${hearingId}/`)) this.journals.delete(key);
+    for (const key of [...this.journals.keys()])
+      if (key.startsWith(`${hearingId}/`)) this.journals.delete(key);
   }
 
   /** Bytes held in the spool and bytes free on its file system. */

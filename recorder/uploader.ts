@@ -18,7 +18,13 @@ export interface UploaderOptions {
   logger: Logger;
   /** Track descriptions sent with registrations, per hearing. */
   tracksOf: (hearingId: string) => TrackInfo[];
-  onAlarm?: (alarm: { kind: AlarmKind; hearingId: string; track: string | null; active: boolean; message: string }) => void;
+  onAlarm?: (alarm: {
+    kind: AlarmKind;
+    hearingId: string;
+    track: string | null;
+    active: boolean;
+    message: string;
+  }) => void;
   /** Observes each acknowledged segment (for latency measurements and tests). */
   onDone?: (segment: SpooledSegment, timings: { uploadedAtMs: number; registeredAtMs: number }) => void;
   minBackoffMs?: number;
@@ -89,9 +95,18 @@ export class Uploader {
   }
 
   private async deliver(segment: SpooledSegment, log: Logger): Promise<void> {
-    const key = segmentKey({ hearingId: segment.hearingId, track: segment.track, seq: segment.seq, ext: 'ts' });
+    const key = segmentKey({
+      hearingId: segment.hearingId,
+      track: segment.track,
+      seq: segment.seq,
+      ext: 'ts',
+    });
     await this.retry('upload-failing', segment, log, 'upload to the object store', () =>
-      this.o.objects.put(key, { file: segment.file }, { sha256: segment.sha256, size: segment.size, contentType: 'video/mp2t' }),
+      this.o.objects.put(
+        key,
+        { file: segment.file },
+        { sha256: segment.sha256, size: segment.size, contentType: 'video/mp2t' },
+      ),
     );
     const uploadedAtMs = this.o.clock.now();
     await this.retry(null, segment, log, 'registration with the hub', async () => {
@@ -136,11 +151,20 @@ export class Uploader {
       try {
         const result = await fn();
         if (failures >= 3 && alarm)
-          this.o.onAlarm?.({ kind: alarm, hearingId: segment.hearingId, track: segment.track, active: false, message: `${what} works again` });
+          this.o.onAlarm?.({
+            kind: alarm,
+            hearingId: segment.hearingId,
+            track: segment.track,
+            active: false,
+            message: `${what} works again`,
+          });
         return result;
       } catch (error) {
         failures++;
-        const delay = Math.min(this.o.maxBackoffMs ?? 10_000, (this.o.minBackoffMs ?? 250) * 2 ** Math.min(failures - 1, 10));
+        const delay = Math.min(
+          this.o.maxBackoffMs ?? 10_000,
+          (this.o.minBackoffMs ?? 250) * 2 ** Math.min(failures - 1, 10),
+        );
         log.warn({ err: error, failures, retryInMs: delay }, `${what} failed; will retry`);
         if (failures === 3 && alarm)
           this.o.onAlarm?.({

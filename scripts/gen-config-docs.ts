@@ -19,5 +19,9 @@ if (process.argv[1]?.endsWith('gen-config-docs.ts')) {
   const before = fs.readFileSync('README.md', 'utf8');
   const after = withConfigReference(before);
   if (after !== before) fs.writeFileSync('README.md', after);
-  console.log(after === before ? 'README.md configuration reference is up to date' : 'README.md configuration reference updated');
+  console.log(
+    after === before
+      ? 'README.md configuration reference is up to date'
+      : 'README.md configuration reference updated',
+  );
 }

@@ -26,44 +26,108 @@ type Unhashed = Omit<AuditEntry, 'hash'>;
 
 /** sha256 over the previous hash and every field, as a JSON array in fixed order. */
 export function auditEntryHash(e: Unhashed): string {
-  const fields = [e.seq, e.at_ms, e.actor, e.role, e.action, e.hearing_id, e.target, e.address, e.verdict, e.reason];
-  return crypto.createHash('sha256').update(e.prev_hash).update('|').update(JSON.stringify(fields)).digest('hex');
+  const fields = [
+    e.seq,
+    e.at_ms,
+    e.actor,
+    e.role,
+    e.action,
+    e.hearing_id,
+    e.target,
+    e.address,
+    e.verdict,
+    e.reason,
+  ];
+  return crypto
+    .createHash('sha256')
+    .update(e.prev_hash)
+    .update('|')
+    .update(JSON.stringify(fields))
+    .digest('hex');
 }
 
 export type AuditVerifyResult =
   | { ok: true; entries: number; head: string }
-  | { ok: false; entries: number; brokenAt: number; problem: 'hash-mismatch' | 'prev-hash-mismatch' | 'seq-gap' };
+  | {
+      ok: false;
+      entries: number;
+      brokenAt: number;
+      problem: 'hash-mismatch' | 'prev-hash-mismatch' | 'seq-gap';
+    };
 
 export class AuditLog {
+  /**
+   * Appends wait here and are written in batches: one multi-row insert (one commit, one
+   * fsync) for everything that arrived while the previous batch was being written.
+   */
+  private waiting: { event: AuditEvent; resolve: (e: AuditEntry) => void; reject: (e: unknown) => void }[] =
+    [];
+  private draining = false;
+
   constructor(
     private readonly repo: AuditLogRepository,
     private readonly clock: Clock,
   ) {}
 
-  /** Appends one entry; retries when a concurrent writer (another hub) took the same seq. */
-  async append(event: AuditEvent): Promise<AuditEntry> {
+  /** Appends one entry; resolves once it is committed. */
+  append(event: AuditEvent): Promise<AuditEntry> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ event, resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, 500);
+        try {
+          const entries = await this.writeBatch(batch.map((b) => b.event));
+          batch.forEach((b, i) => b.resolve(entries[i]!));
+        } catch (error) {
+          for (const b of batch) b.reject(error);
+        }
+      }
+    } finally {
+      // No await between the loop's last check and here: a later append starts a new drain.
+      this.draining = false;
+    }
+  }
+
+  /** Chains and inserts a batch; retries when another process (another hub) appended first. */
+  private async writeBatch(events: AuditEvent[]): Promise<AuditEntry[]> {
     for (let attempt = 0; ; attempt++) {
       const last = await this.repo.last();
-      const unhashed: Unhashed = {
-        seq: (last?.seq ?? 0) + 1,
-        at_ms: this.clock.now(),
-        actor: event.actor,
-        role: event.role ?? null,
-        action: event.action,
-        hearing_id: event.hearingId ?? null,
-        target: event.target ?? null,
-        address: event.address ?? null,
-        verdict: event.verdict,
-        reason: event.reason ?? null,
-        prev_hash: last?.hash ?? AUDIT_GENESIS,
-      };
-      const entry: AuditEntry = { ...unhashed, hash: auditEntryHash(unhashed) };
-      try {
-        await this.repo.insert(entry);
+      let prev = last?.hash ?? AUDIT_GENESIS;
+      let seq = last?.seq ?? 0;
+      const entries = events.map((event): AuditEntry => {
+        const unhashed: Unhashed = {
+          seq: ++seq,
+          at_ms: this.clock.now(),
+          actor: event.actor,
+          role: event.role ?? null,
+          action: event.action,
+          hearing_id: event.hearingId ?? null,
+          target: event.target ?? null,
+          address: event.address ?? null,
+          verdict: event.verdict,
+          reason: event.reason ?? null,
+          prev_hash: prev,
+        };
+        const entry = { ...unhashed, hash: auditEntryHash(unhashed) };
+        prev = entry.hash;
         return entry;
+      });
+      try {
+        await this.repo.insertMany(entries);
+        return entries;
       } catch (error) {
-        if (attempt >= 20) throw error;
         // A unique violation on seq means another writer appended first: re-read the tip.
+        if (attempt >= 20) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 20));
       }
     }
   }
@@ -77,9 +141,12 @@ export class AuditLog {
       const page = await this.repo.page(expectedSeq - 1, 1000);
       if (page.length === 0) break;
       for (const e of page) {
-        if (e.seq !== expectedSeq) return { ok: false, entries: count, brokenAt: expectedSeq, problem: 'seq-gap' };
-        if (e.prev_hash !== prevHash) return { ok: false, entries: count, brokenAt: e.seq, problem: 'prev-hash-mismatch' };
-        if (auditEntryHash(e) !== e.hash) return { ok: false, entries: count, brokenAt: e.seq, problem: 'hash-mismatch' };
+        if (e.seq !== expectedSeq)
+          return { ok: false, entries: count, brokenAt: expectedSeq, problem: 'seq-gap' };
+        if (e.prev_hash !== prevHash)
+          return { ok: false, entries: count, brokenAt: e.seq, problem: 'prev-hash-mismatch' };
+        if (auditEntryHash(e) !== e.hash)
+          return { ok: false, entries: count, brokenAt: e.seq, problem: 'hash-mismatch' };
         prevHash = e.hash;
         expectedSeq++;
         count++;

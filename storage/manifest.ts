@@ -18,7 +18,9 @@ import type { Court, Courtroom, Hearing, Marker, Segment, Track } from './catalo
 
 export const MANIFEST_FORMAT = 'hattama-manifest-v1';
 
-const isoSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be UTC ISO 8601 with milliseconds');
+const isoSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'must be UTC ISO 8601 with milliseconds');
 
 export const manifestSegmentSchema = z.object({
   seq: z.number().int().min(0),

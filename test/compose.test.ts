@@ -24,7 +24,11 @@ const compose = parse(fs.readFileSync('docker-compose.yml', 'utf8'), { merge: tr
 };
 const hattamaServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
 const knownEnv = new Set(Object.values(CONFIG_KEYS).map((k) => k.env));
-const secretEnv = new Set(Object.values(CONFIG_KEYS).filter((k) => 'secret' in k && k.secret).map((k) => k.env));
+const secretEnv = new Set(
+  Object.values(CONFIG_KEYS)
+    .filter((k) => 'secret' in k && k.secret)
+    .map((k) => k.env),
+);
 
 describe('docker-compose.yml', () => {
   it('runs the hub, a worker and a recorder from the project image, beside MinIO, PostgreSQL and Redis', () => {
@@ -57,7 +61,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("gives every service an environment the configuration schema accepts", () => {
+  it('gives every service an environment the configuration schema accepts', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-compose-'));
     const fakeSecret: Record<string, string> = {
       database_url: 'postgres://hattama:pw@postgres:5432/hattama',

@@ -5,7 +5,9 @@ const eslint = new ESLint({ cwd: process.cwd() });
 
 async function restrictedPathMessages(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'import/no-restricted-paths').map((m) => m.message);
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === 'import/no-restricted-paths')
+    .map((m) => m.message);
 }
 
 describe('module boundaries (lint)', () => {
@@ -28,7 +30,10 @@ describe('module boundaries (lint)', () => {
   });
 
   it('refuses core importing anything above it', async () => {
-    const messages = await restrictedPathMessages('core/deliberate-violation.ts', "export * from '../storage/index.ts';\n");
+    const messages = await restrictedPathMessages(
+      'core/deliberate-violation.ts',
+      "export * from '../storage/index.ts';\n",
+    );
     expect(messages).toHaveLength(1);
   });
 

@@ -33,7 +33,9 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', false);
   app.use(options.api?.auth.securityHeaders ?? securityHeaders());
   app.use(express.json({ limit: '256kb' }));
-  app.use(healthRoutes({ probes: options.probes, role: options.role, startedAt: options.startedAt ?? Date.now() }));
+  app.use(
+    healthRoutes({ probes: options.probes, role: options.role, startedAt: options.startedAt ?? Date.now() }),
+  );
   if (options.api) {
     const { auth } = options.api;
     for (const r of options.api.publicRoutes) app.use(r);
@@ -46,6 +48,7 @@ export function createApp(options: AppOptions): Express {
   }
   app.use('/api', notFoundHandler);
   app.use(notFoundHandler);
+  if (options.api) app.use(options.api.auth.auditRefusals);
   app.use(errorHandler(options.logger));
   return app;
 }

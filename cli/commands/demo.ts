@@ -17,12 +17,19 @@ export interface DemoSummary {
   markers: number;
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | null | undefined | false>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new UsageError(`gave up waiting for ${what} after ${Math.round(timeoutMs / 1000)} s; see the log above`);
+    if (Date.now() > deadline)
+      throw new UsageError(
+        `gave up waiting for ${what} after ${Math.round(timeoutMs / 1000)} s; see the log above`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -99,16 +106,26 @@ export async function recordHearing(options: {
     stoppedAt: done.stopped_at === null ? null : isoTime(done.stopped_at),
     tracks: tracks.map((t) => {
       const own = segments.filter((s) => s.track === t.name);
-      return { name: t.name, segments: own.length, durationMs: own.reduce((sum, s) => sum + s.duration_ms, 0) };
+      return {
+        name: t.name,
+        segments: own.length,
+        durationMs: own.reduce((sum, s) => sum + s.duration_ms, 0),
+      };
     }),
     markers: (await repos.markers.listByHearing(hearing.id)).length,
   };
 }
 
-export async function demoCommand(options: { seconds: string; dataDir?: string; json?: boolean }): Promise<void> {
+export async function demoCommand(options: {
+  seconds: string;
+  dataDir?: string;
+  json?: boolean;
+}): Promise<void> {
   const seconds = Number(options.seconds);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
-    throw new UsageError(`--seconds must be a whole number from 1 to 3600, got ${JSON.stringify(options.seconds)}`);
+    throw new UsageError(
+      `--seconds must be a whole number from 1 to 3600, got ${JSON.stringify(options.seconds)}`,
+    );
   const overrides: Record<string, string> = { HATTAMA_PORT: '0', HATTAMA_RECORDER_SOURCES: 'demo' };
   if (options.dataDir) overrides.HATTAMA_DATA_DIR = options.dataDir;
   const config = loadConfigWith(overrides);
@@ -128,7 +145,10 @@ export async function demoCommand(options: { seconds: string; dataDir?: string; 
       `manifest  ${summary.manifest.file ?? summary.manifest.key}`,
       `sha256    ${summary.manifest.sha256}`,
       'tracks:',
-      ...summary.tracks.map((t) => `  ${t.name.padEnd(6)} ${String(t.segments).padStart(4)} segments  ${(t.durationMs / 1000).toFixed(3)} s`),
+      ...summary.tracks.map(
+        (t) =>
+          `  ${t.name.padEnd(6)} ${String(t.segments).padStart(4)} segments  ${(t.durationMs / 1000).toFixed(3)} s`,
+      ),
       `verify with: hattama verify ${summary.hearingId}${options.dataDir ? ` --data-dir ${options.dataDir}` : ''}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -52,22 +52,50 @@ export interface Running {
 
 type DemoUsers = Awaited<ReturnType<typeof seedDemoUsers>>;
 
-export const DEMO = { courtId: 'demo-court', courtroomId: 'demo-room', caseId: 'demo-case', caseNumber: '2-0001/2026' } as const;
+export const DEMO = {
+  courtId: 'demo-court',
+  courtroomId: 'demo-room',
+  caseId: 'demo-case',
+  caseNumber: '2-0001/2026',
+} as const;
 
 /** The demo case: demo-party and demo-representative on it, demo-higher-judge assigned to it. */
 async function seedDemoCase(backends: Backends): Promise<void> {
   const { repos, clock } = backends;
   const now = clock.now();
   if (!(await repos.cases.findCase(DEMO.caseId)))
-    await repos.cases.insertCase({ id: DEMO.caseId, number: DEMO.caseNumber, category: 'civil', court_id: DEMO.courtId, created_at: now });
-  for (const [login, capacity] of [['demo-party', 'party'], ['demo-representative', 'representative']] as const) {
+    await repos.cases.insertCase({
+      id: DEMO.caseId,
+      number: DEMO.caseNumber,
+      category: 'civil',
+      court_id: DEMO.courtId,
+      created_at: now,
+    });
+  for (const [login, capacity] of [
+    ['demo-party', 'party'],
+    ['demo-representative', 'representative'],
+  ] as const) {
     const user = await repos.users.findByLogin(login);
     if (user)
-      await repos.cases.insertParticipant({ id: `${DEMO.caseId}-${login}`, case_id: DEMO.caseId, user_id: user.id, name: user.display_name, capacity, created_at: now });
+      await repos.cases.insertParticipant({
+        id: `${DEMO.caseId}-${login}`,
+        case_id: DEMO.caseId,
+        user_id: user.id,
+        name: user.display_name,
+        capacity,
+        created_at: now,
+      });
   }
   const higher = await repos.users.findByLogin('demo-higher-judge');
   if (higher && !(await repos.cases.activeAssignment(DEMO.caseId, higher.id, now)))
-    await repos.cases.insertAssignment({ id: `${DEMO.caseId}-appeal`, case_id: DEMO.caseId, user_id: higher.id, valid_from_ms: now - 86_400_000, valid_until_ms: null, created_at: now });
+    await repos.cases.insertAssignment({
+      id: `${DEMO.caseId}-appeal`,
+      case_id: DEMO.caseId,
+      user_id: higher.id,
+      valid_from_ms: now - 86_400_000,
+      valid_until_ms: null,
+      created_at: now,
+    });
 }
 
 /** Reads the node's sources: the built-in demo, or a JSON file checked against the schema. */
@@ -94,9 +122,15 @@ async function seedDemo(backends: Backends, nodeId: string): Promise<string> {
   if (!(await repos.courts.findCourt(DEMO.courtId)))
     await repos.courts.insertCourt({ id: DEMO.courtId, name: 'Demo District Court', created_at: now });
   if (!(await repos.courts.findCourtroom(DEMO.courtroomId)))
-    await repos.courts.insertCourtroom({ id: DEMO.courtroomId, court_id: DEMO.courtId, name: 'Courtroom 1', created_at: now });
+    await repos.courts.insertCourtroom({
+      id: DEMO.courtroomId,
+      court_id: DEMO.courtId,
+      name: 'Courtroom 1',
+      created_at: now,
+    });
   const token = crypto.randomBytes(24).toString('base64url');
-  if (await repos.recorderNodes.find(nodeId)) await repos.recorderNodes.setTokenHash(nodeId, hashNodeToken(token));
+  if (await repos.recorderNodes.find(nodeId))
+    await repos.recorderNodes.setTokenHash(nodeId, hashNodeToken(token));
   else
     await repos.recorderNodes.insert({
       id: nodeId,
@@ -146,11 +180,23 @@ async function startRecorder(
 }
 
 /** Starts a role; used by the CLI and by tests that need a whole stack in-process. */
-export async function startRole(role: Role, config: Config, logger: Logger, hooks: RoleHooks = {}): Promise<Running> {
+export async function startRole(
+  role: Role,
+  config: Config,
+  logger: Logger,
+  hooks: RoleHooks = {},
+): Promise<Running> {
   if (role === 'recorder') {
-    if (!config.hubUrl) throw new ValidationError('HATTAMA_HUB_URL: required for the recorder role (e.g. ws://hub:8080)');
-    if (!config.recorderToken) throw new ValidationError('HATTAMA_RECORDER_TOKEN: required for the recorder role');
-    const recorder = await startRecorder(config, logger, { hubUrl: config.hubUrl, token: config.recorderToken }, hooks);
+    if (!config.hubUrl)
+      throw new ValidationError('HATTAMA_HUB_URL: required for the recorder role (e.g. ws://hub:8080)');
+    if (!config.recorderToken)
+      throw new ValidationError('HATTAMA_RECORDER_TOKEN: required for the recorder role');
+    const recorder = await startRecorder(
+      config,
+      logger,
+      { hubUrl: config.hubUrl, token: config.recorderToken },
+      hooks,
+    );
     return {
       backends: null,
       hub: null,
@@ -212,7 +258,12 @@ export async function startRole(role: Role, config: Config, logger: Logger, hook
         audit: hub?.audit,
       });
       await seedDemoCase(backends);
-      recorder = await startRecorder(config, logger.child({ role: 'recorder' }), { hubUrl: url, token }, hooks);
+      recorder = await startRecorder(
+        config,
+        logger.child({ role: 'recorder' }),
+        { hubUrl: url, token },
+        hooks,
+      );
     }
   } catch (error) {
     await recorder?.close();
@@ -251,10 +302,18 @@ export async function serveCommand(role: Role): Promise<void> {
   const logger = createLogger({ level: config.logLevel }).child({ role });
   const running = await startRole(role, config, logger);
   logger.info(
-    { url: running.url, dataDir: config.dataDir, catalog: config.catalog, objects: config.objects, queue: config.queue },
+    {
+      url: running.url,
+      dataDir: config.dataDir,
+      catalog: config.catalog,
+      objects: config.objects,
+      queue: config.queue,
+    },
     'hattama started',
   );
-  const lines = [running.url ? `Hattama (${role}) is listening on ${running.url}` : `Hattama (${role}) is running`];
+  const lines = [
+    running.url ? `Hattama (${role}) is listening on ${running.url}` : `Hattama (${role}) is running`,
+  ];
   if (running.adminTokenFile) lines.push(`API token (Authorization: Bearer …): ${running.adminTokenFile}`);
   if (role === 'all')
     lines.push(
@@ -265,7 +324,9 @@ export async function serveCommand(role: Role): Promise<void> {
   if (running.demoUsers.length > 0) {
     lines.push(`Open ${running.url}/ and log in as one of (passwords are shown only when made):`);
     for (const u of running.demoUsers)
-      lines.push(`  ${u.login.padEnd(20)} ${u.role.padEnd(20)} ${config.demoPassword ? '(HATTAMA_DEMO_PASSWORD)' : (u.password ?? '(unchanged)')}`);
+      lines.push(
+        `  ${u.login.padEnd(20)} ${u.role.padEnd(20)} ${config.demoPassword ? '(HATTAMA_DEMO_PASSWORD)' : (u.password ?? '(unchanged)')}`,
+      );
   }
   lines.push('Stop with Ctrl-C.');
   process.stdout.write(`${lines.join('\n')}\n`);

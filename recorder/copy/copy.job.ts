@@ -77,7 +77,10 @@ export function copyMakeHandler(deps: CopyMakeDeps) {
       signal: context.signal,
     }).catch(async (error: unknown) => {
       // Retried by the queue; the record shows the last error meanwhile.
-      await deps.copies.update(payload.copyId, { state: 'failed', error: (error as Error).message.slice(0, 2000) });
+      await deps.copies.update(payload.copyId, {
+        state: 'failed',
+        error: (error as Error).message.slice(0, 2000),
+      });
       throw error;
     });
     await deps.copies.update(payload.copyId, {

@@ -7,13 +7,25 @@ const argsOf = (spec: ReturnType<typeof buildCaptureSpec>) => specToArgs(spec);
 
 describe('capture arguments', () => {
   it('plans video, mix and one track per microphone', () => {
-    expect(planTracks(DEMO_SOURCES).map((t) => t.name)).toEqual(['video', 'mix', 'mic-1', 'mic-2', 'mic-3', 'mic-4']);
-    const audioOnly = nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'tone', frequencies: [300] } });
+    expect(planTracks(DEMO_SOURCES).map((t) => t.name)).toEqual([
+      'video',
+      'mix',
+      'mic-1',
+      'mic-2',
+      'mic-3',
+      'mic-4',
+    ]);
+    const audioOnly = nodeSourcesSchema.parse({
+      camera: null,
+      microphones: { kind: 'tone', frequencies: [300] },
+    });
     expect(planTracks(audioOnly).map((t) => t.name)).toEqual(['mix', 'mic-1']);
   });
 
   it('writes every track as MPEG-TS segments with a segment list and continuous timestamps', () => {
-    const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 4, runDir: '/spool/h1/run-0001' }));
+    const args = argsOf(
+      buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 4, runDir: '/spool/h1/run-0001' }),
+    );
     for (const track of ['video', 'mix', 'mic-1', 'mic-4']) {
       expect(args).toContain(`/spool/h1/run-0001/${track}/%06d.ts`);
       expect(args).toContain(`/spool/h1/run-0001/${track}/segments.csv`);
@@ -25,7 +37,9 @@ describe('capture arguments', () => {
   });
 
   it('encodes a test pattern with a key frame at every segment boundary', () => {
-    const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 6, runDir: '/r' })).slice(5);
+    const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 6, runDir: '/r' })).slice(
+      5,
+    );
     expect(args.slice(0, 4)).toEqual(['-re', '-f', 'lavfi', '-i']);
     expect(args[4]).toMatch(/^testsrc2=size=640x360:rate=25,drawtext=/);
     expect(args).toContain('expr:gte(t,n_forced*6)');
@@ -56,12 +70,22 @@ describe('capture arguments', () => {
   // needs the snd-aloop kernel module. PulseAudio is also recorded for real, in
   // test/sources-pulse.e2e.test.ts.
   it('splits one multichannel mixer input into one mono track per channel', () => {
-    const sources = nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'alsa', device: 'hw:1', channels: 3 } });
+    const sources = nodeSourcesSchema.parse({
+      camera: null,
+      microphones: { kind: 'alsa', device: 'hw:1', channels: 3 },
+    });
     const spec = buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/r' });
-    expect(spec.inputs).toEqual([{ options: ['-f', 'alsa', '-channels', '3', '-sample_rate', '48000'], url: 'hw:1' }]);
+    expect(spec.inputs).toEqual([
+      { options: ['-f', 'alsa', '-channels', '3', '-sample_rate', '48000'], url: 'hw:1' },
+    ]);
     expect(spec.filterComplex).toContain('[0:a]asplit=3[d1][d2][d3]');
     expect(spec.filterComplex).toContain('[d3]pan=mono|c0=c2,');
-    expect(spec.outputs.map((o) => o.url)).toEqual(['/r/mix/%06d.ts', '/r/mic-1/%06d.ts', '/r/mic-2/%06d.ts', '/r/mic-3/%06d.ts']);
+    expect(spec.outputs.map((o) => o.url)).toEqual([
+      '/r/mix/%06d.ts',
+      '/r/mic-1/%06d.ts',
+      '/r/mic-2/%06d.ts',
+      '/r/mic-3/%06d.ts',
+    ]);
   });
 
   it('reads a PulseAudio mixer asking for all its channels at 48 kHz, one track per channel', () => {
@@ -128,8 +152,12 @@ describe('capture arguments', () => {
   });
 
   it('refuses a segment length outside 2–10 s', () => {
-    expect(() => buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 1, runDir: '/r' })).toThrow(/2 to 10/);
-    expect(() => buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 11, runDir: '/r' })).toThrow(/2 to 10/);
+    expect(() => buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 1, runDir: '/r' })).toThrow(
+      /2 to 10/,
+    );
+    expect(() => buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 11, runDir: '/r' })).toThrow(
+      /2 to 10/,
+    );
   });
 
   it('escapes filtergraph special characters in paths', () => {
@@ -142,7 +170,9 @@ describe('capture arguments', () => {
       microphones: { kind: 'file', paths: ['/media/judge mic.wav'] },
     });
     const spec = buildCaptureSpec({ sources, segmentSeconds: 4, runDir: '/spool/run 1' });
-    const fluent = (toFluentCommand(spec, 'ffmpeg') as unknown as { _getArguments(): string[] })._getArguments();
+    const fluent = (
+      toFluentCommand(spec, 'ffmpeg') as unknown as { _getArguments(): string[] }
+    )._getArguments();
     expect(fluent).toEqual(specToArgs(spec));
   });
 });

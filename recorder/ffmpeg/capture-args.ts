@@ -64,11 +64,18 @@ export function levelsFile(runDir: string, track: string): string {
 
 export function planTracks(sources: NodeSources): TrackPlan[] {
   const tracks: TrackPlan[] = [];
-  if (sources.camera) tracks.push({ name: 'video', kind: 'video', codec: 'h264', sampleRate: null, channels: null });
+  if (sources.camera)
+    tracks.push({ name: 'video', kind: 'video', codec: 'h264', sampleRate: null, channels: null });
   if (sources.microphones !== null)
     tracks.push({ name: 'mix', kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
   for (let i = 1; i <= microphoneCount(sources.microphones); i++)
-    tracks.push({ name: `mic-${i}`, kind: 'audio', codec: 'aac', sampleRate: AUDIO_SAMPLE_RATE, channels: 1 });
+    tracks.push({
+      name: `mic-${i}`,
+      kind: 'audio',
+      codec: 'aac',
+      sampleRate: AUDIO_SAMPLE_RATE,
+      channels: 1,
+    });
   return tracks;
 }
 
@@ -78,7 +85,7 @@ function cameraInput(camera: CameraSource, fontAvailable: boolean): FfmpegInput 
       let graph = `testsrc2=size=${camera.width}x${camera.height}:rate=${camera.fps}`;
       if (fontAvailable) {
         // The UTC wall clock burned into the picture, so a viewer sees when it was recorded.
-        const text = "%{gmtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S} UTC";
+        const text = '%{gmtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S} UTC';
         graph += `,drawtext=fontfile=${escapeFilterValue(camera.font)}:text='${text}':x=10:y=10:fontsize=${Math.round(camera.height / 14)}:fontcolor=white:box=1:boxcolor=black@0.6`;
       }
       return { options: ['-re', '-f', 'lavfi'], url: graph };
@@ -109,7 +116,14 @@ function microphoneInputs(mics: MicrophoneSource, speechFiles: readonly string[]
     case 'pulse':
       return [
         {
-          options: ['-f', mics.kind, '-channels', String(mics.channels), '-sample_rate', String(AUDIO_SAMPLE_RATE)],
+          options: [
+            '-f',
+            mics.kind,
+            '-channels',
+            String(mics.channels),
+            '-sample_rate',
+            String(AUDIO_SAMPLE_RATE),
+          ],
           url: mics.device,
         },
       ];
@@ -125,33 +139,52 @@ function videoCodecOptions(camera: CameraSource, segmentSeconds: number): string
   if (copy) return ['-c:v', 'copy'];
   const fps = camera.kind === 'test-pattern' ? camera.fps : 25;
   return [
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-g', String(fps * segmentSeconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(fps * segmentSeconds),
     // A key frame exactly at every segment boundary, so segments cut on time.
-    '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${segmentSeconds})`,
   ];
 }
 
 function segmentOutputOptions(runDir: string, track: string, segmentSeconds: number): string[] {
   const dir = trackDir(runDir, track);
   return [
-    '-f', 'segment',
-    '-segment_time', String(segmentSeconds),
-    '-segment_format', 'mpegts',
+    '-f',
+    'segment',
+    '-segment_time',
+    String(segmentSeconds),
+    '-segment_format',
+    'mpegts',
     // The list gains a line (file,start,end in media seconds) when a segment closes:
     // that is the recorder's signal that the file is complete.
-    '-segment_list', `${dir}/segments.csv`,
-    '-segment_list_type', 'csv',
+    '-segment_list',
+    `${dir}/segments.csv`,
+    '-segment_list_type',
+    'csv',
     // Keep one continuous media timeline across segments (HLS plays them back to back).
-    '-reset_timestamps', '0',
+    '-reset_timestamps',
+    '0',
     // Write each packet as it is muxed, so a crash loses well under a second.
-    '-flush_packets', '1',
+    '-flush_packets',
+    '1',
     // -flush_packets reaches only the segment muxer; each segment file is written by an
     // inner mpegts muxer that buffers 256 KiB unless told to. Without this an audio
     // track loses its whole current segment to a crash, video up to ~2 s.
-    '-segment_format_options', 'flush_packets=1',
-    '-muxdelay', '0',
-    '-muxpreload', '0',
+    '-segment_format_options',
+    'flush_packets=1',
+    '-muxdelay',
+    '0',
+    '-muxpreload',
+    '0',
   ];
 }
 
@@ -159,7 +192,9 @@ function segmentOutputOptions(runDir: string, track: string, segmentSeconds: num
 export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
   const { sources, segmentSeconds, runDir } = options;
   if (!Number.isInteger(segmentSeconds) || segmentSeconds < 2 || segmentSeconds > 10)
-    throw new RangeError(`segment length must be a whole number of seconds from 2 to 10, got ${segmentSeconds}`);
+    throw new RangeError(
+      `segment length must be a whole number of seconds from 2 to 10, got ${segmentSeconds}`,
+    );
   const inputs: FfmpegInput[] = [];
   const outputs: FfmpegOutput[] = [];
   const graph: string[] = [];
@@ -186,10 +221,18 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
     }
   }
   if (lavfiGraphs.length > 0)
-    inputs.push({ options: ['-re', '-f', 'lavfi'], url: lavfiGraphs.map((g, i) => `${g}[out${i}]`).join(';') });
+    inputs.push({
+      options: ['-re', '-f', 'lavfi'],
+      url: lavfiGraphs.map((g, i) => `${g}[out${i}]`).join(';'),
+    });
   if (camera && videoStream) {
     outputs.push({
-      options: ['-map', videoStream, ...videoCodecOptions(camera, segmentSeconds), ...segmentOutputOptions(runDir, 'video', segmentSeconds)],
+      options: [
+        '-map',
+        videoStream,
+        ...videoCodecOptions(camera, segmentSeconds),
+        ...segmentOutputOptions(runDir, 'video', segmentSeconds),
+      ],
       url: `${trackDir(runDir, 'video')}/%06d.ts`,
     });
   }
@@ -216,12 +259,22 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
     micLabels.push(`[m${i}]`);
   }
   const mixInputs = Array.from({ length: count }, (_, i) => `[x${i + 1}]`).join('');
-  graph.push(count === 1 ? `${mixInputs}anull[mix]` : `${mixInputs}amix=inputs=${count}:dropout_transition=0[mix]`);
+  graph.push(
+    count === 1 ? `${mixInputs}anull[mix]` : `${mixInputs}amix=inputs=${count}:dropout_transition=0[mix]`,
+  );
 
   const audioOut = (label: string, track: string, bitrate: string): FfmpegOutput => ({
     options: [
-      '-map', label,
-      '-c:a', 'aac', '-b:a', bitrate, '-ar', String(AUDIO_SAMPLE_RATE), '-ac', '1',
+      '-map',
+      label,
+      '-c:a',
+      'aac',
+      '-b:a',
+      bitrate,
+      '-ar',
+      String(AUDIO_SAMPLE_RATE),
+      '-ac',
+      '1',
       ...segmentOutputOptions(runDir, track, segmentSeconds),
     ],
     url: `${trackDir(runDir, track)}/%06d.ts`,

@@ -13,25 +13,40 @@ describe('ffmpeg start-up check', () => {
   });
 
   it('needs no video encoder when an H.264 camera is stream-copied', () => {
-    const needs = ffmpegNeeds(nodeSourcesSchema.parse({ camera: { kind: 'rtsp', url: 'rtsp://cam/1' }, microphones: null }));
+    const needs = ffmpegNeeds(
+      nodeSourcesSchema.parse({ camera: { kind: 'rtsp', url: 'rtsp://cam/1' }, microphones: null }),
+    );
     expect(needs.encoders).toEqual([]);
   });
 
   it('requires the PulseAudio input for a pulse mixer, which the static build lacks', async () => {
-    const needs = ffmpegNeeds(nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'pulse', device: 'mixer.monitor', channels: 4 } }));
+    const needs = ffmpegNeeds(
+      nodeSourcesSchema.parse({
+        camera: null,
+        microphones: { kind: 'pulse', device: 'mixer.monitor', channels: 4 },
+      }),
+    );
     expect(needs.demuxers).toEqual(['pulse']);
-    await expect(checkFfmpeg('/usr/bin/ffmpeg', needs)).resolves.toMatchObject({ version: expect.stringMatching(/^ffmpeg/) });
+    await expect(checkFfmpeg('/usr/bin/ffmpeg', needs)).resolves.toMatchObject({
+      version: expect.stringMatching(/^ffmpeg/),
+    });
   });
 
   it('names a missing binary and says how to fix it', async () => {
-    await expect(checkFfmpeg('/nonexistent/ffmpeg', ffmpegNeeds(DEMO_SOURCES))).rejects.toThrow(/cannot run ffmpeg at \/nonexistent\/ffmpeg.*FFMPEG_PATH/);
+    await expect(checkFfmpeg('/nonexistent/ffmpeg', ffmpegNeeds(DEMO_SOURCES))).rejects.toThrow(
+      /cannot run ffmpeg at \/nonexistent\/ffmpeg.*FFMPEG_PATH/,
+    );
   });
 
   it('names every capability a binary lacks', async () => {
     // A fake "ffmpeg" that lists nothing.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-fake-ffmpeg-'));
     const fake = path.join(dir, 'ffmpeg');
-    fs.writeFileSync(fake, '#!/bin/sh\n[ "$2" = "-version" ] && echo "ffmpeg version fake"\nexit 0\n', { mode: 0o755 });
-    await expect(checkFfmpeg(fake, ffmpegNeeds(DEMO_SOURCES))).rejects.toThrow(/lacks encoder libx264, encoder aac, muxer segment, muxer mpegts, filter amix/);
+    fs.writeFileSync(fake, '#!/bin/sh\n[ "$2" = "-version" ] && echo "ffmpeg version fake"\nexit 0\n', {
+      mode: 0o755,
+    });
+    await expect(checkFfmpeg(fake, ffmpegNeeds(DEMO_SOURCES))).rejects.toThrow(
+      /lacks encoder libx264, encoder aac, muxer segment, muxer mpegts, filter amix/,
+    );
   });
 });

@@ -25,9 +25,13 @@ export interface FfmpegNeeds {
 
 export function ffmpegNeeds(sources: NodeSources): FfmpegNeeds {
   const camera = sources.camera;
-  const copies = camera !== null && ((camera.kind === 'rtsp' && camera.codec === 'h264') || (camera.kind === 'file' && camera.copy));
+  const copies =
+    camera !== null &&
+    ((camera.kind === 'rtsp' && camera.codec === 'h264') || (camera.kind === 'file' && camera.copy));
   const encoders = [...(camera && !copies ? ['libx264'] : []), ...(sources.microphones ? ['aac'] : [])];
-  const filters = sources.microphones ? ['amix', 'asplit', 'astats', 'ametadata', 'asetnsamples', 'aresample'] : [];
+  const filters = sources.microphones
+    ? ['amix', 'asplit', 'astats', 'ametadata', 'asetnsamples', 'aresample']
+    : [];
   if (camera?.kind === 'test-pattern') filters.push('testsrc2');
   const demuxers: string[] = [];
   if (camera?.kind === 'rtsp') demuxers.push('rtsp');
@@ -51,7 +55,9 @@ export async function checkFfmpeg(ffmpegPath: string, needs: FfmpegNeeds): Promi
     );
   }
   const [encoders, muxers, filters, formats] = await Promise.all(
-    ['-encoders', '-muxers', '-filters', '-formats'].map(async (flag) => (await run(ffmpegPath, ['-hide_banner', flag], { maxBuffer: 8 << 20 })).stdout),
+    ['-encoders', '-muxers', '-filters', '-formats'].map(
+      async (flag) => (await run(ffmpegPath, ['-hide_banner', flag], { maxBuffer: 8 << 20 })).stdout,
+    ),
   );
   const missing = [
     ...needs.encoders.filter((n) => !listed(encoders!, n)).map((n) => `encoder ${n}`),
@@ -60,6 +66,8 @@ export async function checkFfmpeg(ffmpegPath: string, needs: FfmpegNeeds): Promi
     ...needs.demuxers.filter((n) => !listed(formats!, n)).map((n) => `input ${n}`),
   ];
   if (missing.length > 0)
-    throw new FfmpegUnusableError(`ffmpeg at ${ffmpegPath} lacks ${missing.join(', ')}; use a full build (Debian's ffmpeg: FFMPEG_PATH=/usr/bin/ffmpeg)`);
+    throw new FfmpegUnusableError(
+      `ffmpeg at ${ffmpegPath} lacks ${missing.join(', ')}; use a full build (Debian's ffmpeg: FFMPEG_PATH=/usr/bin/ffmpeg)`,
+    );
   return { version };
 }

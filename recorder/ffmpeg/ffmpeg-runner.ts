@@ -18,7 +18,10 @@ export interface FfmpegExit {
 
 export class FfmpegFailedError extends HattamaError {
   constructor(message: string, stderrTail: string) {
-    super('FFMPEG_FAILED', `${message}\n--- ffmpeg stderr (tail) ---\n${stderrTail}`, { expected: true, details: { stderrTail } });
+    super('FFMPEG_FAILED', `${message}\n--- ffmpeg stderr (tail) ---\n${stderrTail}`, {
+      expected: true,
+      details: { stderrTail },
+    });
   }
 }
 
@@ -52,7 +55,11 @@ export class FfmpegProcess extends EventEmitter<Events> {
   private exited: Promise<FfmpegExit>;
   private command: ffmpeg.FfmpegCommand;
 
-  private constructor(spec: FfmpegSpec, ffmpegPath: string, private readonly logger: Logger) {
+  private constructor(
+    spec: FfmpegSpec,
+    ffmpegPath: string,
+    private readonly logger: Logger,
+  ) {
     super();
     this.command = toFluentCommand(spec, ffmpegPath);
     this.exited = new Promise((resolve) => {

@@ -11,8 +11,28 @@ beforeAll(() => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-ts-'));
   file = path.join(dir, 'tone.ts');
   execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=3',
-    '-c:a', 'aac', '-ar', '48000', '-ac', '1', '-output_ts_offset', '4', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', file,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000:duration=3',
+    '-c:a',
+    'aac',
+    '-ar',
+    '48000',
+    '-ac',
+    '1',
+    '-output_ts_offset',
+    '4',
+    '-muxdelay',
+    '0',
+    '-muxpreload',
+    '0',
+    '-f',
+    'mpegts',
+    file,
   ]);
 });
 
@@ -36,9 +56,13 @@ describe('MPEG-TS recovery', () => {
     const r = ptsRange(fs.readFileSync(torn))!;
     expect(r.endSeconds).toBeLessThan(6);
     // ffprobe still reads what was kept.
-    const probed = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', torn], {
-      encoding: 'utf8',
-    });
+    const probed = execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', torn],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(probed.split('\n').filter(Boolean)[0]).toBe('aac');
   });
 

@@ -24,7 +24,12 @@ function contractSuite(dialect: CatalogDialect) {
     t = await openTestCatalog(dialect);
     repos = createRepositories(t.catalog.db);
     await repos.courts.insertCourt({ id: 'almaty-city', name: 'Almaty City Court', created_at: T0 });
-    await repos.courts.insertCourtroom({ id: 'room-1', court_id: 'almaty-city', name: 'Room 1', created_at: T0 });
+    await repos.courts.insertCourtroom({
+      id: 'room-1',
+      court_id: 'almaty-city',
+      name: 'Room 1',
+      created_at: T0,
+    });
     await repos.hearings.insert({
       id: 'h1',
       courtroom_id: 'room-1',
@@ -80,20 +85,29 @@ function contractSuite(dialect: CatalogDialect) {
 
   it('returns a hearing exactly as it was stored, with times as numbers', async () => {
     const h = await repos.hearings.find('h1');
-    expect(h).toMatchObject({ id: 'h1', visibility: 'open', language: 'ru', state: 'scheduled', scheduled_at: T0 });
+    expect(h).toMatchObject({
+      id: 'h1',
+      visibility: 'open',
+      language: 'ru',
+      state: 'scheduled',
+      scheduled_at: T0,
+    });
     expect(typeof h?.created_at).toBe('number');
     expect(await repos.hearings.find('missing')).toBeUndefined();
   });
 
   it('changes a hearing state only from an allowed state', async () => {
-    expect(await repos.hearings.update('h1', { state: 'recording', started_at: T0 }, ['scheduled'])).toBe(true);
+    expect(await repos.hearings.update('h1', { state: 'recording', started_at: T0 }, ['scheduled'])).toBe(
+      true,
+    );
     expect(await repos.hearings.update('h1', { state: 'recording' }, ['scheduled'])).toBe(false);
     expect((await repos.hearings.find('h1'))?.state).toBe('recording');
   });
 
   it('stores 300 segments across tracks and lists each exactly once, in seq order', async () => {
     const tracks = ['video', 'mix', 'mic-1'];
-    for (let seq = 0; seq < 100; seq++) for (const track of tracks) expect(await repos.segments.insert(segment(track, seq))).toBe(true);
+    for (let seq = 0; seq < 100; seq++)
+      for (const track of tracks) expect(await repos.segments.insert(segment(track, seq))).toBe(true);
     for (const track of tracks) {
       const rows = await repos.segments.listByTrack('h1', track);
       expect(rows.map((r) => r.seq)).toEqual([...Array(100).keys()]);
@@ -121,11 +135,21 @@ function contractSuite(dialect: CatalogDialect) {
 
   it('records the verification state of a segment by its object key', async () => {
     await repos.segments.setVerifyState(segment('mix', 3).object_key, 'ok', T0 + 99);
-    expect(await repos.segments.find('h1', 'mix', 3)).toMatchObject({ verify_state: 'ok', verified_at: T0 + 99 });
+    expect(await repos.segments.find('h1', 'mix', 3)).toMatchObject({
+      verify_state: 'ok',
+      verified_at: T0 + 99,
+    });
   });
 
   it('keeps markers in time order and ignores a replayed marker id', async () => {
-    const m = { hearing_id: 'h1', kind: 'opening', text: '', author: 'operator', created_at: T0, end_ms: null };
+    const m = {
+      hearing_id: 'h1',
+      kind: 'opening',
+      text: '',
+      author: 'operator',
+      created_at: T0,
+      end_ms: null,
+    };
     expect(await repos.markers.insert({ ...m, id: 'm2', at_ms: T0 + 2000 })).toBe(true);
     expect(await repos.markers.insert({ ...m, id: 'm1', at_ms: T0 + 1000 })).toBe(true);
     expect(await repos.markers.insert({ ...m, id: 'm1', at_ms: T0 + 5000, text: 'replayed' })).toBe(false);
@@ -153,11 +177,20 @@ function contractSuite(dialect: CatalogDialect) {
   it('appends a hash-chained audit log that the database refuses to edit or delete', async () => {
     const log = new AuditLog(repos.auditLog, new FakeClock(T0));
     for (let i = 0; i < 5; i++)
-      await log.append({ actor: `u${i}`, action: 'segment.read', hearingId: 'h1', verdict: i === 3 ? 'refuse' : 'allow' });
+      await log.append({
+        actor: `u${i}`,
+        action: 'segment.read',
+        hearingId: 'h1',
+        verdict: i === 3 ? 'refuse' : 'allow',
+      });
     expect(await log.verify()).toMatchObject({ ok: true, entries: 5 });
     expect((await repos.auditLog.list({ verdict: 'refuse' })).map((e) => e.actor)).toEqual(['u3']);
-    await expect(sql`update audit_log set actor = 'mallory' where seq = 2`.execute(t.catalog.db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from audit_log where seq = 2`.execute(t.catalog.db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`update audit_log set actor = 'mallory' where seq = 2`.execute(t.catalog.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_log where seq = 2`.execute(t.catalog.db)).rejects.toThrow(
+      /append-only/,
+    );
     expect(await log.verify()).toMatchObject({ ok: true, entries: 5 });
   });
 

@@ -129,12 +129,20 @@ export class Catalog {
     // Look only in our own schema (search_path), not in every schema of the server.
     const exists =
       this.dialect === 'sqlite'
-        ? await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${MIGRATION_TABLE}`.execute(this.db)
-        : await sql<{ n: number }>`select count(*)::int as n from pg_tables where schemaname = current_schema() and tablename = ${MIGRATION_TABLE}`.execute(this.db);
+        ? await sql<{
+            n: number;
+          }>`select count(*) as n from sqlite_master where type = 'table' and name = ${MIGRATION_TABLE}`.execute(
+            this.db,
+          )
+        : await sql<{
+            n: number;
+          }>`select count(*)::int as n from pg_tables where schemaname = current_schema() and tablename = ${MIGRATION_TABLE}`.execute(
+            this.db,
+          );
     if (Number(exists.rows[0]?.n ?? 0) === 0) return [];
-    const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(
-      this.db,
-    );
+    const rows = await sql<{
+      name: string;
+    }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(this.db);
     return rows.rows.map((r) => r.name);
   }
 

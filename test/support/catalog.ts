@@ -12,7 +12,10 @@ export interface TestCatalog {
   dispose(): Promise<void>;
 }
 
-export async function openTestCatalog(dialect: CatalogDialect, options: { migrate?: boolean } = {}): Promise<TestCatalog> {
+export async function openTestCatalog(
+  dialect: CatalogDialect,
+  options: { migrate?: boolean } = {},
+): Promise<TestCatalog> {
   let catalog: Catalog;
   let remove: () => Promise<void>;
   if (dialect === 'sqlite') {

@@ -9,8 +9,7 @@ import crypto from 'node:crypto';
 
 export const REQUIRE_SERVICES = process.env.HATTAMA_TEST_REQUIRE_SERVICES === '1';
 
-export const TEST_PG_URL =
-  process.env.HATTAMA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_PG_URL = process.env.HATTAMA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.HATTAMA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_S3 = {
   endpoint: process.env.S3_ENDPOINT ?? 'http://127.0.0.1:7480',

@@ -18,7 +18,11 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
       // A file that failed to load has no tests but is a failure all the same.
-      if (mod.state() === 'failed' && [...mod.children.allTests()].every((t) => t.result().state !== 'failed')) failed++;
+      if (
+        mod.state() === 'failed' &&
+        [...mod.children.allTests()].every((t) => t.result().state !== 'failed')
+      )
+        failed++;
     }
     failed += unhandledErrors.length;
     // Written after the default reporter's summary (reporters run in order).

@@ -3,10 +3,11 @@
  * rate limits, the express middlewares (authenticate, requireUser, requireRole,
  * csrfProtection, securityHeaders), the /api/auth routes, and the demo accounts.
  */
-import type { RequestHandler, Router } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import type { Clock, Config, Logger } from '../../core/index.ts';
 import type { AuditEvent, Repositories, UserRole } from '../../storage/index.ts';
 import {
+  auditAuthRefusals,
   authenticate,
   authRoutes,
   cookieSecureFromConfig,
@@ -48,6 +49,8 @@ export interface Auth {
   requireRole: (...roles: readonly UserRole[]) => RequestHandler;
   /** /api/auth/login, /api/auth/logout, /api/auth/me. */
   routes: Router;
+  /** Error handler that audits CSRF failures and refused dead sessions (mount before the problem handler). */
+  auditRefusals: ErrorRequestHandler;
 }
 
 export function createAuth(o: AuthOptions): Auth {
@@ -66,6 +69,7 @@ export function createAuth(o: AuthOptions): Auth {
     requireUser,
     requireRole,
     routes: authRoutes({ sessions, cookieSecure: o.cookieSecure }),
+    auditRefusals: auditAuthRefusals({ sessions, audit: o.audit }),
   };
 }
 

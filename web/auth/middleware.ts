@@ -9,7 +9,13 @@
  * a second, independent defence. Requests without a session cookie (recorder nodes,
  * bearer tokens) have no ambient credential to abuse and are left to their own checks.
  */
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  Router,
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { HattamaError, ValidationError, type Config } from '../../core/index.ts';

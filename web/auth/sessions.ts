@@ -115,6 +115,29 @@ export function normalizeAddress(address: string | undefined): string {
   return (mapped?.[1] ?? address).toLowerCase();
 }
 
+/** Why a presented session token does not log anyone in. */
+export type SessionRefusal =
+  | 'malformed-session'
+  | 'unknown-session'
+  | 'user-disabled'
+  | 'session-revoked'
+  | 'session-expired'
+  | 'session-idle';
+
+/** Why a stored session no longer counts, or null while it is live. */
+function endOf(
+  session: { revoked_at: number | null; expires_at: number; last_seen_at: number },
+  user: User,
+  now: number,
+  idleMs: number,
+): SessionRefusal | null {
+  if (user.disabled_at !== null) return 'user-disabled';
+  if (session.revoked_at !== null) return 'session-revoked';
+  if (now >= session.expires_at) return 'session-expired';
+  if (now >= session.last_seen_at + idleMs) return 'session-idle';
+  return null;
+}
+
 export function authUser(u: User): AuthUser {
   return { id: u.id, login: u.login, displayName: u.display_name, role: u.role, locale: u.locale };
 }
@@ -215,10 +238,7 @@ export class SessionService {
     if (!found) return null;
     const { session, user } = found;
     const now = clock.now();
-    if (session.revoked_at !== null) return null;
-    if (now >= session.expires_at) return null;
-    if (now >= session.last_seen_at + settings.idleMs) return null;
-    if (user.disabled_at !== null) return null;
+    if (endOf(session, user, now, settings.idleMs) !== null) return null;
     // One write per minute at most (or per tenth of the idle time), not one per request.
     if (now - session.last_seen_at >= Math.min(60_000, settings.idleMs / 10))
       await repos.sessions.touch(sessionId, now);
@@ -228,6 +248,19 @@ export class SessionService {
       csrfToken: csrfTokenFor(token),
       expiresAt: Math.min(session.expires_at, now + settings.idleMs),
     };
+  }
+
+  /**
+   * Why a presented token is not a live session, and whose it was where it names one;
+   * null when it is live. For the audit log of the refusal that follows (the hot path
+   * uses `resolve`, which says only yes or no).
+   */
+  async whyNotLive(token: string): Promise<{ reason: SessionRefusal; user: AuthUser | null } | null> {
+    if (!TOKEN_PATTERN.test(token)) return { reason: 'malformed-session', user: null };
+    const found = await this.d.repos.sessions.findWithUser(hashSessionToken(token));
+    if (!found) return { reason: 'unknown-session', user: null };
+    const reason = endOf(found.session, found.user, this.d.clock.now(), this.d.settings.idleMs);
+    return reason === null ? null : { reason, user: authUser(found.user) };
   }
 
   /** Ends the token's session; returns whether a live session ended. */

@@ -11,6 +11,7 @@ import type { Clock, Logger } from '../../core/index.ts';
 import type { AuditLog, Hearing, Repositories } from '../../storage/index.ts';
 import type { AuthUser } from '../auth/index.ts';
 import {
+  AccessRefusedError,
   createOnSiteMatcher,
   decide,
   ensureAllowed,
@@ -20,6 +21,7 @@ import {
   type Decision,
   type HearingFacts,
   type Place,
+  type RefusalReason,
   type Viewer,
 } from '../policy/index.ts';
 
@@ -56,7 +58,13 @@ export class AccessService {
   private readonly onSite: (address: string) => boolean;
 
   constructor(
-    private readonly d: { repos: Repositories; audit: AuditLog; clock: Clock; logger: Logger; courtNetworks: readonly string[] },
+    private readonly d: {
+      repos: Repositories;
+      audit: AuditLog;
+      clock: Clock;
+      logger: Logger;
+      courtNetworks: readonly string[];
+    },
   ) {
     this.onSite = createOnSiteMatcher(d.courtNetworks);
   }
@@ -74,7 +82,11 @@ export class AccessService {
       role: user.role,
       disabled: !row || row.disabled_at !== null,
       caseLinks: links.map((p) => ({ caseId: p.case_id, as: p.capacity })),
-      assignments: assignments.map((a) => ({ caseId: a.case_id, validFromMs: a.valid_from_ms, validUntilMs: a.valid_until_ms })),
+      assignments: assignments.map((a) => ({
+        caseId: a.case_id,
+        validFromMs: a.valid_from_ms,
+        validUntilMs: a.valid_until_ms,
+      })),
       courtIds,
     };
   }
@@ -111,7 +123,8 @@ export class AccessService {
     if (token && onCourtNetwork) {
       // A terminal token only counts from inside the court network: a stolen token
       // must not turn a home computer into an on-site terminal.
-      registeredTerminal = (await this.d.repos.terminals.findActiveByTokenHash(hashTerminalToken(token))) !== undefined;
+      registeredTerminal =
+        (await this.d.repos.terminals.findActiveByTokenHash(hashTerminalToken(token))) !== undefined;
     }
     return placeOf({ onCourtNetwork, registeredTerminal });
   }
@@ -123,7 +136,13 @@ export class AccessService {
       check.hearing ? this.hearingFacts(check.hearing) : Promise.resolve(null),
       this.placeOf(check.req),
     ]);
-    const decision = decide({ viewer, hearing: facts, action: check.action, place, nowMs: this.d.clock.now() });
+    const decision = decide({
+      viewer,
+      hearing: facts,
+      action: check.action,
+      place,
+      nowMs: this.d.clock.now(),
+    });
     if (!decision.allow || check.audit || AUDITED_WHEN_ALLOWED.has(check.action)) {
       await this.d.audit.append({
         actor: check.user.login,
@@ -137,12 +156,51 @@ export class AccessService {
       });
     }
     if (!decision.allow)
-      this.d.logger.info({ user: check.user.login, hearingId: check.hearing?.id, action: check.action, reason: decision.reason }, 'access refused');
+      this.d.logger.info(
+        {
+          user: check.user.login,
+          hearingId: check.hearing?.id,
+          action: check.action,
+          reason: decision.reason,
+        },
+        'access refused',
+      );
     return decision;
   }
 
   /** Decides and throws AccessRefusedError (403 FORBIDDEN) on a refusal. */
   async require(check: AccessCheck): Promise<Allowed> {
     return ensureAllowed(await this.decide(check));
+  }
+
+  /**
+   * Records a refusal that a route decided by a rule of its own (a copy belongs to the
+   * one who asked for it; only court staff watch the recorders), then throws it as
+   * AccessRefusedError: every refusal is in the audit log, whoever decided it.
+   */
+  async refuse(r: {
+    user: AuthUser;
+    req: Request;
+    action: string;
+    hearingId?: string | null;
+    target?: string;
+    reason: RefusalReason;
+    message: string;
+  }): Promise<never> {
+    await this.d.audit.append({
+      actor: r.user.login,
+      role: r.user.role,
+      action: r.action,
+      hearingId: r.hearingId ?? null,
+      target: r.target ?? null,
+      address: r.req.socket.remoteAddress ?? null,
+      verdict: 'refuse',
+      reason: r.reason,
+    });
+    this.d.logger.info(
+      { user: r.user.login, hearingId: r.hearingId, action: r.action, reason: r.reason },
+      'access refused',
+    );
+    throw new AccessRefusedError(r.reason, r.message);
   }
 }

@@ -7,7 +7,13 @@ import type http from 'node:http';
 import type { Express } from 'express';
 import crypto from 'node:crypto';
 import { loadConfig, type Clock, type Logger } from '../../core/index.ts';
-import { AuditLog, UrlSigner, type JobQueue, type ObjectStore, type Repositories } from '../../storage/index.ts';
+import {
+  AuditLog,
+  UrlSigner,
+  type JobQueue,
+  type ObjectStore,
+  type Repositories,
+} from '../../storage/index.ts';
 import { createApp } from '../app.ts';
 import { authOptionsFromConfig, createAuth, type Auth, type AuthOptions } from '../auth/index.ts';
 import { openApiRoutes } from '../openapi/index.ts';
@@ -18,8 +24,8 @@ import type { BackendProbe } from '../routes/health.routes.ts';
 import { hearingsRoutes } from '../routes/hearings.routes.ts';
 import { playerRoutes } from '../routes/player.routes.ts';
 import { recordersRoutes } from '../routes/recorders.routes.ts';
-// TEMP import { uiRoutes } from '../ui/ui.routes.ts';
-// TEMP import { hlsJsFile } from '../player/index.ts';
+import { uiRoutes } from '../ui/ui.routes.ts';
+import { hlsJsFile } from '../player/index.ts';
 import { AccessService } from './access.service.ts';
 import { HearingsService } from './hearings.service.ts';
 import { LiveGateway } from './live-gateway.ts';
@@ -67,9 +73,21 @@ export function createHub(options: HubOptions): Hub {
   };
   const audit = new AuditLog(o.repos.auditLog, o.clock);
   const gateway = new RecorderGateway({ repos: o.repos, clock: o.clock, logger: o.logger });
-  const auth = createAuth({ repos: o.repos, clock: o.clock, logger: o.logger.child({ part: 'auth' }), audit, ...o.auth });
+  const auth = createAuth({
+    repos: o.repos,
+    clock: o.clock,
+    logger: o.logger.child({ part: 'auth' }),
+    audit,
+    ...o.auth,
+  });
   const live = new LiveGateway({ sessions: auth.sessions, recorders: gateway, logger: o.logger });
-  const access = new AccessService({ repos: o.repos, audit, clock: o.clock, logger: o.logger, courtNetworks: o.courtNetworks });
+  const access = new AccessService({
+    repos: o.repos,
+    audit,
+    clock: o.clock,
+    logger: o.logger,
+    courtNetworks: o.courtNetworks,
+  });
   const hearings = new HearingsService({
     repos: o.repos,
     objects: o.objects,
@@ -78,7 +96,13 @@ export function createHub(options: HubOptions): Hub {
     logger: o.logger,
     segmentSeconds: o.segmentSeconds,
   });
-  const registration = new SegmentRegistrationService({ repos: o.repos, objects: o.objects, queue: o.queue, clock: o.clock, logger: o.logger });
+  const registration = new SegmentRegistrationService({
+    repos: o.repos,
+    objects: o.objects,
+    queue: o.queue,
+    clock: o.clock,
+    logger: o.logger,
+  });
   gateway.setHandlers({
     hello: (nodeId, m) => hearings.reconcile(nodeId, m.hearings),
     register: (nodeId, m) => registration.register(nodeId, { segment: m.segment, tracks: m.tracks }),
@@ -122,7 +146,10 @@ export function createHub(options: HubOptions): Hub {
     api: {
       auth,
       adminToken: o.adminToken,
-      publicRoutes: [openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' })], // TEMP [uiRoutes({ hlsJsPath: hlsJsFile() })],
+      publicRoutes: [
+        openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' }),
+        uiRoutes({ hlsJsPath: hlsJsFile() }),
+      ],
       routes: [
         player,
         auditRoutes({ repos: o.repos, access }),

@@ -13,7 +13,9 @@ import {
   NotFoundError,
   ValidationError,
   idSchema,
+  lineSchema,
   markerKindSchema,
+  textSchema,
   type Clock,
   type Logger,
 } from '../../core/index.ts';
@@ -28,25 +30,27 @@ import {
 } from '../../storage/index.ts';
 import type { RecorderGateway } from './recorder-gateway.ts';
 
-export const createHearingSchema = z.object({
+// Request bodies are strict: an unknown (say, misspelt "visiblity") field is refused, not
+// dropped, so a typo cannot quietly make a closed hearing open.
+export const createHearingSchema = z.strictObject({
   id: idSchema.optional(),
   courtroomId: idSchema,
-  caseNumber: z.string().trim().min(1).max(64),
-  title: z.string().trim().min(1).max(300),
-  judge: z.string().trim().min(1).max(200),
+  caseNumber: lineSchema(64),
+  title: lineSchema(300),
+  judge: lineSchema(200),
   visibility: z.enum(['open', 'closed']).default('open'),
   language: z.enum(['ru', 'kk']).default('ru'),
   scheduledAt: z.iso.datetime({ offset: false }).optional(),
   /** The case this hearing belongs to (its parties and assignments follow from it). */
   caseId: idSchema.optional(),
   /** The presiding judge's account, when the judge uses Hattama. */
-  judgeLogin: z.string().trim().min(1).max(64).optional(),
+  judgeLogin: lineSchema(64).optional(),
 });
 export type CreateHearing = z.infer<typeof createHearingSchema>;
 
-export const markerInputSchema = z.object({
+export const markerInputSchema = z.strictObject({
   kind: markerKindSchema,
-  text: z.string().max(2000).default(''),
+  text: textSchema(2000).default(''),
   /** Wall-clock time of the event; defaults to now. */
   at: z.iso.datetime({ offset: false }).optional(),
 });
@@ -64,11 +68,15 @@ const TRANSITIONS: Record<HearingCommand, { from: readonly HearingState[]; to: H
 
 export class RecorderOfflineError extends HattamaError {
   constructor(courtroomId: string) {
-    super('BACKEND_UNAVAILABLE', `no recorder node of courtroom ${courtroomId} is connected; check the node and try again`, {
-      expected: true,
-      status: 503,
-      details: { courtroomId },
-    });
+    super(
+      'BACKEND_UNAVAILABLE',
+      `no recorder node of courtroom ${courtroomId} is connected; check the node and try again`,
+      {
+        expected: true,
+        status: 503,
+        details: { courtroomId },
+      },
+    );
   }
 }
 
@@ -84,9 +92,13 @@ export interface HearingsServiceDeps {
 export class HearingsService {
   constructor(private readonly d: HearingsServiceDeps) {}
 
-  async create(input: CreateHearing, staff: { secretaryUserId?: string; judgeUserId?: string } = {}): Promise<Hearing> {
+  async create(
+    input: CreateHearing,
+    staff: { secretaryUserId?: string; judgeUserId?: string } = {},
+  ): Promise<Hearing> {
     const room = await this.d.repos.courts.findCourtroom(input.courtroomId);
-    if (!room) throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
+    if (!room)
+      throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
     if (input.caseId && !(await this.d.repos.cases.findCase(input.caseId)))
       throw new ValidationError(`case ${input.caseId} does not exist`, { field: 'caseId' });
     const id = input.id ?? `h-${crypto.randomUUID().slice(0, 13)}`;
@@ -135,7 +147,9 @@ export class HearingsService {
     const t = TRANSITIONS[command];
     if (hearing.state === t.to) return hearing; // already done: idempotent
     if (!t.from.includes(hearing.state))
-      throw new ConflictError(`cannot ${command} a hearing that is ${hearing.state}`, { state: hearing.state });
+      throw new ConflictError(`cannot ${command} a hearing that is ${hearing.state}`, {
+        state: hearing.state,
+      });
     const nodeId = this.d.gateway.nodeForCourtroom(hearing.courtroom_id);
     const now = this.d.clock.now();
     if (command === 'stop') {
@@ -144,11 +158,16 @@ export class HearingsService {
       await this.d.repos.hearings.update(id, { state: 'stopped', stopped_at: now, updated_at: now }, t.from);
       this.d.logger.info({ hearingId: id, recorderId: nodeId }, 'hearing stopped');
       if (nodeId) await this.d.gateway.command(nodeId, { action: 'stop', hearingId: id });
-      else this.d.logger.warn({ hearingId: id }, 'recorder offline: it will be told to stop when it reconnects');
+      else
+        this.d.logger.warn({ hearingId: id }, 'recorder offline: it will be told to stop when it reconnects');
       return this.get(id);
     }
     if (!nodeId) throw new RecorderOfflineError(hearing.courtroom_id);
-    await this.d.gateway.command(nodeId, { action: command, hearingId: id, segmentSeconds: this.d.segmentSeconds });
+    await this.d.gateway.command(nodeId, {
+      action: command,
+      hearingId: id,
+      segmentSeconds: this.d.segmentSeconds,
+    });
     const changes: Partial<Hearing> = { state: t.to, updated_at: now };
     if (command === 'start') changes.started_at = now;
     await this.d.repos.hearings.update(id, changes, t.from);
@@ -162,16 +181,22 @@ export class HearingsService {
       if (h.state === 'stopped') continue;
       const hearing = await this.d.repos.hearings.find(h.hearingId);
       if (hearing?.state !== 'stopped') continue;
-      this.d.logger.warn({ hearingId: h.hearingId, recorderId: nodeId }, 'telling a reconnected recorder to stop');
+      this.d.logger.warn(
+        { hearingId: h.hearingId, recorderId: nodeId },
+        'telling a reconnected recorder to stop',
+      );
       await this.d.gateway
         .command(nodeId, { action: 'stop', hearingId: h.hearingId })
-        .catch((error: unknown) => this.d.logger.error({ err: error, hearingId: h.hearingId }, 'reconcile stop failed'));
+        .catch((error: unknown) =>
+          this.d.logger.error({ err: error, hearingId: h.hearingId }, 'reconcile stop failed'),
+        );
     }
   }
 
   async addMarker(id: string, input: MarkerInput, author: string): Promise<{ id: string }> {
     const hearing = await this.get(id);
-    if (hearing.state === 'scheduled') throw new ConflictError('markers can be set once recording has started');
+    if (hearing.state === 'scheduled')
+      throw new ConflictError('markers can be set once recording has started');
     const markerId = crypto.randomUUID();
     await this.d.repos.markers.insert({
       id: markerId,
@@ -190,7 +215,11 @@ export class HearingsService {
    * The recorder says a stopped hearing is fully delivered. When the catalog holds
    * every segment it names, the manifest is written (once) next to the segments.
    */
-  async onDrained(nodeId: string, hearingId: string, lastSeq: Record<string, number>): Promise<{ key: string; sha256: string }> {
+  async onDrained(
+    nodeId: string,
+    hearingId: string,
+    lastSeq: Record<string, number>,
+  ): Promise<{ key: string; sha256: string }> {
     const hearing = await this.get(hearingId);
     if (hearing.state !== 'stopped')
       throw new HattamaError('CONFLICT', `hearing ${hearingId} is ${hearing.state}, not stopped`, {
@@ -198,11 +227,14 @@ export class HearingsService {
         status: 409,
         details: { refusal: 'NOT_STOPPED' },
       });
-    if (hearing.manifest_key && hearing.manifest_sha256) return { key: hearing.manifest_key, sha256: hearing.manifest_sha256 };
+    if (hearing.manifest_key && hearing.manifest_sha256)
+      return { key: hearing.manifest_key, sha256: hearing.manifest_sha256 };
     for (const [track, seq] of Object.entries(lastSeq)) {
       const last = await this.d.repos.segments.last(hearingId, track);
       if ((last?.seq ?? -1) !== seq)
-        throw new ConflictError(`${track} has ${last ? `up to seq ${last.seq}` : 'no segments'} registered, the recorder sent up to ${seq}`);
+        throw new ConflictError(
+          `${track} has ${last ? `up to seq ${last.seq}` : 'no segments'} registered, the recorder sent up to ${seq}`,
+        );
     }
     const room = (await this.d.repos.courts.findCourtroom(hearing.courtroom_id))!;
     const court = (await this.d.repos.courts.findCourt(room.court_id))!;
@@ -218,7 +250,11 @@ export class HearingsService {
     const { bytes, sha256 } = serializeManifest(manifest);
     const key = manifestKey(hearingId);
     await this.d.objects.put(key, { bytes }, { sha256, size: bytes.length, contentType: 'application/json' });
-    await this.d.repos.hearings.update(hearingId, { manifest_key: key, manifest_sha256: sha256, updated_at: this.d.clock.now() });
+    await this.d.repos.hearings.update(hearingId, {
+      manifest_key: key,
+      manifest_sha256: sha256,
+      updated_at: this.d.clock.now(),
+    });
     this.d.logger.info({ hearingId, recorderId: nodeId, key, sha256 }, 'manifest written');
     return { key, sha256 };
   }

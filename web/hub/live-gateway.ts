@@ -35,7 +35,8 @@ export class LiveGateway {
   constructor(private readonly d: { sessions: SessionService; recorders: RecorderGateway; logger: Logger }) {
     d.recorders.on('live', (event) => {
       const text = JSON.stringify(event);
-      for (const ws of this.clients) if (ws.readyState === ws.OPEN && ws.bufferedAmount < 1 << 20) ws.send(text);
+      for (const ws of this.clients)
+        if (ws.readyState === ws.OPEN && ws.bufferedAmount < 1 << 20) ws.send(text);
     });
   }
 
@@ -61,7 +62,9 @@ export class LiveGateway {
       this.clients.add(ws);
       ws.on('close', () => this.clients.delete(ws));
       ws.on('message', () => undefined); // the feed is one-way
-      ws.send(JSON.stringify({ nodeId: null, message: { type: 'hello', recorders: this.d.recorders.liveState() } }));
+      ws.send(
+        JSON.stringify({ nodeId: null, message: { type: 'hello', recorders: this.d.recorders.liveState() } }),
+      );
     });
   }
 

@@ -31,8 +31,18 @@ export interface NodeLive {
   courtroomId: string | null;
   connectedAtMs: number;
   tracks: { name: string; kind: string }[];
-  levels: { atMs: number; hearingId: string | null; channels: { track: string; rmsDb: number | null; peakDb: number | null }[] } | null;
-  alarms: { kind: AlarmKind; hearingId: string | null; track: string | null; message: string; atMs: number }[];
+  levels: {
+    atMs: number;
+    hearingId: string | null;
+    channels: { track: string; rmsDb: number | null; peakDb: number | null }[];
+  } | null;
+  alarms: {
+    kind: AlarmKind;
+    hearingId: string | null;
+    track: string | null;
+    message: string;
+    atMs: number;
+  }[];
   status: { spoolBytes: number; spoolFreeBytes: number; pendingSegments: number; atMs: number } | null;
 }
 
@@ -43,7 +53,10 @@ interface GatewayEvents {
 
 export interface RecorderHandlers {
   hello(nodeId: string, message: Extract<RecorderMessage, { type: 'hello' }>): Promise<void>;
-  register(nodeId: string, message: Extract<RecorderMessage, { type: 'register' }>): Promise<{ duplicate: boolean }>;
+  register(
+    nodeId: string,
+    message: Extract<RecorderMessage, { type: 'register' }>,
+  ): Promise<{ duplicate: boolean }>;
   marker(nodeId: string, message: Extract<RecorderMessage, { type: 'marker' }>): Promise<void>;
   drained(nodeId: string, message: Extract<RecorderMessage, { type: 'drained' }>): Promise<void>;
 }
@@ -66,7 +79,10 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly sockets = new Map<string, WebSocket>();
   private readonly live = new Map<string, NodeLive>();
-  private readonly commands = new Map<string, { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly commands = new Map<
+    string,
+    { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   private handlers: RecorderHandlers | null = null;
 
   constructor(
@@ -94,7 +110,9 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
     const address = req.socket.remoteAddress ?? null;
     const refuse = (status: number, reason: string) => {
       this.d.logger.warn({ recorderId: nodeId || null, address, reason }, 'refused a recorder connection');
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
     };
     try {
       const node = nodeId ? await this.d.repos.recorderNodes.find(nodeId) : undefined;
@@ -127,7 +145,10 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
     this.emit('live', { nodeId, message: { type: 'online' } });
     void this.d.repos.recorderNodes.touch(nodeId, this.d.clock.now());
 
-    ws.on('message', (data, isBinary) => void this.onFrame(ws, nodeId, isBinary ? null : data.toString(), log));
+    ws.on(
+      'message',
+      (data, isBinary) => void this.onFrame(ws, nodeId, isBinary ? null : data.toString(), log),
+    );
     ws.on('close', (code) => {
       if (this.sockets.get(nodeId) === ws) {
         this.sockets.delete(nodeId);
@@ -150,7 +171,11 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
       message = recorderMessageSchema.parse(JSON.parse(text));
     } catch (error) {
       log.warn({ err: errorMessage(error) }, 'refused a malformed frame from a recorder');
-      this.send(ws, { type: 'error', code: 'MALFORMED_FRAME', message: 'frame is not a valid recorder message' });
+      this.send(ws, {
+        type: 'error',
+        code: 'MALFORMED_FRAME',
+        message: 'frame is not a valid recorder message',
+      });
       return;
     }
     const live = this.live.get(nodeId);
@@ -163,19 +188,31 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
         }
         if (live) live.tracks = message.tracks.map((t) => ({ name: t.name, kind: t.kind }));
         this.emit('live', { nodeId, message });
-        void this.handlers?.hello(nodeId, message).catch((e: unknown) => log.error({ err: e }, 'hello handling failed'));
+        void this.handlers
+          ?.hello(nodeId, message)
+          .catch((e: unknown) => log.error({ err: e }, 'hello handling failed'));
         return;
       case 'levels':
-        if (live) live.levels = { atMs: message.atMs, hearingId: message.hearingId, channels: message.channels };
+        if (live)
+          live.levels = { atMs: message.atMs, hearingId: message.hearingId, channels: message.channels };
         this.emit('live', { nodeId, message });
         return;
       case 'alarm':
         if (live) {
           live.alarms = live.alarms.filter((a) => !(a.kind === message.kind && a.track === message.track));
           if (message.active)
-            live.alarms.push({ kind: message.kind, hearingId: message.hearingId, track: message.track, message: message.message, atMs: message.atMs });
+            live.alarms.push({
+              kind: message.kind,
+              hearingId: message.hearingId,
+              track: message.track,
+              message: message.message,
+              atMs: message.atMs,
+            });
         }
-        (message.active ? log.warn.bind(log) : log.info.bind(log))({ alarm: message.kind, track: message.track }, message.message);
+        (message.active ? log.warn.bind(log) : log.info.bind(log))(
+          { alarm: message.kind, track: message.track },
+          message.message,
+        );
         this.emit('live', { nodeId, message });
         return;
       case 'status':
@@ -188,7 +225,10 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
         clearTimeout(waiting.timer);
         this.commands.delete(message.commandId);
         if (message.ok) waiting.resolve();
-        else waiting.reject(new CommandFailedError(nodeId, message.code ?? 'FAILED', message.message ?? 'no reason given'));
+        else
+          waiting.reject(
+            new CommandFailedError(nodeId, message.code ?? 'FAILED', message.message ?? 'no reason given'),
+          );
         return;
       }
       case 'register':
@@ -201,16 +241,32 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  private async answer(ws: WebSocket, nodeId: string, message: Extract<RecorderMessage, { id: string }>, log: Logger): Promise<void> {
+  private async answer(
+    ws: WebSocket,
+    nodeId: string,
+    message: Extract<RecorderMessage, { id: string }>,
+    log: Logger,
+  ): Promise<void> {
     const handlers = this.handlers;
     if (!handlers) {
-      this.send(ws, { type: 'ack', id: message.id, ok: false, code: 'NOT_READY', message: 'hub is starting' });
+      this.send(ws, {
+        type: 'ack',
+        id: message.id,
+        ok: false,
+        code: 'NOT_READY',
+        message: 'hub is starting',
+      });
       return;
     }
     try {
       if (message.type === 'register') {
         const result = await handlers.register(nodeId, message);
-        this.send(ws, { type: 'ack', id: message.id, ok: true, ...(result.duplicate ? { code: 'SEGMENT_DUPLICATE' } : {}) });
+        this.send(ws, {
+          type: 'ack',
+          id: message.id,
+          ok: true,
+          ...(result.duplicate ? { code: 'SEGMENT_DUPLICATE' } : {}),
+        });
         if (!result.duplicate) this.emit('live', { nodeId, message });
       } else if (message.type === 'marker') {
         await handlers.marker(nodeId, message);
@@ -224,8 +280,13 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
         error instanceof HattamaError
           ? String((error.details as { refusal?: string } | undefined)?.refusal ?? error.code)
           : 'INTERNAL';
-      if (!(error instanceof HattamaError) || !error.expected) log.error({ err: error }, `${message.type} failed`);
-      else log.warn({ refusal, reason: error.message, type: message.type }, `refused a recorder ${message.type}`);
+      if (!(error instanceof HattamaError) || !error.expected)
+        log.error({ err: error }, `${message.type} failed`);
+      else
+        log.warn(
+          { refusal, reason: error.message, type: message.type },
+          `refused a recorder ${message.type}`,
+        );
       this.send(ws, { type: 'ack', id: message.id, ok: false, code: refusal, message: errorMessage(error) });
     }
   }
@@ -245,7 +306,10 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
   }
 
   /** Sends a command and waits for the node's result. */
-  async command(nodeId: string, command: { action: 'start' | 'pause' | 'resume' | 'stop'; hearingId: string; segmentSeconds?: number }): Promise<void> {
+  async command(
+    nodeId: string,
+    command: { action: 'start' | 'pause' | 'resume' | 'stop'; hearingId: string; segmentSeconds?: number },
+  ): Promise<void> {
     const ws = this.sockets.get(nodeId);
     if (!ws) throw new CommandFailedError(nodeId, 'OFFLINE', 'the node is not connected');
     const commandId = crypto.randomUUID();

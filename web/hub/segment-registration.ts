@@ -61,26 +61,45 @@ export class SegmentRegistrationService {
   constructor(private readonly d: SegmentRegistrationDeps) {}
 
   private async enqueueVerify(s: SegmentRegistration): Promise<void> {
-    await this.d.queue.enqueue('object.verify', { key: s.key, sha256: s.sha256, size: s.size }, { jobId: `verify-${s.key}` });
+    await this.d.queue.enqueue(
+      'object.verify',
+      { key: s.key, sha256: s.sha256, size: s.size },
+      { jobId: `verify-${s.key}` },
+    );
   }
 
   async register(nodeId: string, raw: { segment: unknown; tracks: unknown }): Promise<RegistrationResult> {
     const parsed = segmentRegistrationSchema.safeParse(raw.segment);
     const tracks = trackInfoSchema.array().safeParse(raw.tracks);
     if (!parsed.success || !tracks.success)
-      throw new RegistrationRefusedError('VALIDATION_FAILED', `malformed registration: ${(parsed.error ?? tracks.error)?.issues[0]?.message}`);
+      throw new RegistrationRefusedError(
+        'VALIDATION_FAILED',
+        `malformed registration: ${(parsed.error ?? tracks.error)?.issues[0]?.message}`,
+      );
     const s = parsed.data;
-    const log = this.d.logger.child({ recorderId: nodeId, hearingId: s.hearingId, track: s.track, seq: s.seq });
+    const log = this.d.logger.child({
+      recorderId: nodeId,
+      hearingId: s.hearingId,
+      track: s.track,
+      seq: s.seq,
+    });
 
     const hearing = await this.d.repos.hearings.find(s.hearingId);
     if (!hearing) throw new RegistrationRefusedError('HEARING_UNKNOWN', `no hearing ${s.hearingId}`);
     const node = await this.d.repos.recorderNodes.find(nodeId);
     if (!node || node.courtroom_id !== hearing.courtroom_id)
-      throw new RegistrationRefusedError('NODE_NOT_ASSIGNED', `node ${nodeId} does not record courtroom ${hearing.courtroom_id}`);
+      throw new RegistrationRefusedError(
+        'NODE_NOT_ASSIGNED',
+        `node ${nodeId} does not record courtroom ${hearing.courtroom_id}`,
+      );
     if (hearing.state === 'scheduled')
-      throw new RegistrationRefusedError('HEARING_NOT_STARTED', `hearing ${s.hearingId} has not been started`);
+      throw new RegistrationRefusedError(
+        'HEARING_NOT_STARTED',
+        `hearing ${s.hearingId} has not been started`,
+      );
     const expectedKey = segmentKey({ hearingId: s.hearingId, track: s.track, seq: s.seq, ext: 'ts' });
-    if (s.key !== expectedKey) throw new RegistrationRefusedError('KEY_MISMATCH', `key must be ${expectedKey}`);
+    if (s.key !== expectedKey)
+      throw new RegistrationRefusedError('KEY_MISMATCH', `key must be ${expectedKey}`);
 
     const existing = await this.d.repos.segments.find(s.hearingId, s.track, s.seq);
     if (existing) {
@@ -90,7 +109,11 @@ export class SegmentRegistrationService {
         existing.start_ms === s.startMs &&
         existing.duration_ms === s.durationMs &&
         existing.size === s.size;
-      if (!same) throw new RegistrationRefusedError('SEQ_REPEATED', `${s.track} seq ${s.seq} is registered with other content`);
+      if (!same)
+        throw new RegistrationRefusedError(
+          'SEQ_REPEATED',
+          `${s.track} seq ${s.seq} is registered with other content`,
+        );
       // The first attempt may have stored the row and then failed to enqueue (Redis
       // down); the job id makes enqueueing again a no-op otherwise.
       await this.enqueueVerify(s);
@@ -102,23 +125,41 @@ export class SegmentRegistrationService {
     if (s.seq !== expectedSeq)
       throw new RegistrationRefusedError('SEQ_GAP', `${s.track} expects seq ${expectedSeq}, got ${s.seq}`);
     const prev = last?.chain ?? chainGenesis(s.hearingId, s.track);
-    const expectedChain = nextChain(prev, { seq: s.seq, startMs: s.startMs, durationMs: s.durationMs, sha256: s.sha256 });
+    const expectedChain = nextChain(prev, {
+      seq: s.seq,
+      startMs: s.startMs,
+      durationMs: s.durationMs,
+      sha256: s.sha256,
+    });
     if (s.chain !== expectedChain)
-      throw new RegistrationRefusedError('CHAIN_MISMATCH', `${s.track} seq ${s.seq} does not link to the previous chain value`);
+      throw new RegistrationRefusedError(
+        'CHAIN_MISMATCH',
+        `${s.track} seq ${s.seq} does not link to the previous chain value`,
+      );
 
     const stat = await this.d.objects.stat(s.key);
     if (!stat) throw new RegistrationRefusedError('OBJECT_MISSING', `${s.key} is not in the object store`);
     if (stat.size !== s.size)
-      throw new RegistrationRefusedError('SIZE_MISMATCH', `${s.key} holds ${stat.size} bytes, the registration says ${s.size}`);
+      throw new RegistrationRefusedError(
+        'SIZE_MISMATCH',
+        `${s.key} holds ${stat.size} bytes, the registration says ${s.size}`,
+      );
     // The store checked the bytes against this SHA-256 when they were put; comparing the
     // recorded value is cheap. The queued job re-reads the bytes to be sure.
     if (stat.sha256 !== undefined && stat.sha256 !== s.sha256)
-      throw new RegistrationRefusedError('HASH_MISMATCH', `${s.key} was stored with SHA-256 ${stat.sha256}, the registration says ${s.sha256}`);
+      throw new RegistrationRefusedError(
+        'HASH_MISMATCH',
+        `${s.key} was stored with SHA-256 ${stat.sha256}, the registration says ${s.sha256}`,
+      );
 
     const info: TrackInfo | undefined = tracks.data.find((t) => t.name === s.track);
     const now = this.d.clock.now();
     if (!(await this.d.repos.hearings.listTracks(s.hearingId)).some((t) => t.name === s.track)) {
-      if (!info) throw new RegistrationRefusedError('TRACK_UNKNOWN', `first segment of ${s.track} must describe the track`);
+      if (!info)
+        throw new RegistrationRefusedError(
+          'TRACK_UNKNOWN',
+          `first segment of ${s.track} must describe the track`,
+        );
       await this.d.repos.hearings.upsertTrack({
         hearing_id: s.hearingId,
         name: s.track,
@@ -148,8 +189,16 @@ export class SegmentRegistrationService {
     if (!inserted) {
       // A concurrent registration of the same seq won: a duplicate only if identical.
       const winner = await this.d.repos.segments.find(s.hearingId, s.track, s.seq);
-      if (winner?.sha256 !== s.sha256 || winner.chain !== s.chain || winner.start_ms !== s.startMs || winner.duration_ms !== s.durationMs)
-        throw new RegistrationRefusedError('SEQ_REPEATED', `${s.track} seq ${s.seq} is registered with other content`);
+      if (
+        winner?.sha256 !== s.sha256 ||
+        winner.chain !== s.chain ||
+        winner.start_ms !== s.startMs ||
+        winner.duration_ms !== s.durationMs
+      )
+        throw new RegistrationRefusedError(
+          'SEQ_REPEATED',
+          `${s.track} seq ${s.seq} is registered with other content`,
+        );
       return { duplicate: true };
     }
     await this.enqueueVerify(s);

@@ -16,7 +16,13 @@ export function requireAdminToken(token: string): RequestHandler {
   const expected = crypto.createHash('sha256').update(token).digest();
   return (req, _res, next) => {
     const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const ok = given !== undefined && crypto.timingSafeEqual(crypto.createHash('sha256').update(given).digest(), expected);
-    next(ok ? undefined : new UnauthenticatedError('send the administrator token as "Authorization: Bearer <token>"'));
+    const ok =
+      given !== undefined &&
+      crypto.timingSafeEqual(crypto.createHash('sha256').update(given).digest(), expected);
+    next(
+      ok
+        ? undefined
+        : new UnauthenticatedError('send the administrator token as "Authorization: Bearer <token>"'),
+    );
   };
 }

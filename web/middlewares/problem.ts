@@ -49,7 +49,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     // body-parser and friends mark client errors with a 4xx status.
-    const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const status =
+      typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status >= 500) logger.error({ err: error, path: req.path }, 'unexpected error');
     const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
     sendProblem(res, {

@@ -125,8 +125,15 @@ export class PlaylistService {
     return `${this.hubBase}/api/hearings/${encodeURIComponent(hearingId)}/hls/${encodeURIComponent(track)}.m3u8`;
   }
 
-  /** The master playlist. Signs nothing; bit rates come from the catalog's segment sizes. */
+  /**
+   * The master playlist. Signs nothing; bit rates come from the catalog's segment sizes.
+   * NotFoundError while nothing has been recorded (a scheduled hearing).
+   */
   master(media: HearingMedia): string {
+    if (!media.tracks.some((t) => t.kind === 'video' || t.kind === 'audio'))
+      throw new NotFoundError(`hearing ${media.hearing.id} has no recording to play yet`, {
+        hearingId: media.hearing.id,
+      });
     const fingerprint = fingerprintOf(media);
     const cacheKey = `${media.hearing.id}\nmaster`;
     const cached = this.masters.get(cacheKey);

@@ -46,10 +46,23 @@ export const assignmentSchema = z
   });
 export const terminalSchema = z.strictObject({ id: idSchema, courtId: idSchema, name: lineSchema(200) });
 
-export function adminRoutes(d: { repos: Repositories; access: AccessService; audit: AuditLog; clock: Clock }): Router {
+export function adminRoutes(d: {
+  repos: Repositories;
+  access: AccessService;
+  audit: AuditLog;
+  clock: Clock;
+}): Router {
   const r = Router();
   const manage = async (req: Request, target: string) => {
-    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req, target, audit: true });
+    if (req.user)
+      await d.access.require({
+        user: req.user,
+        hearing: null,
+        action: 'admin.manage',
+        req,
+        target,
+        audit: true,
+      });
   };
   /** Cases and participants are the secretary's work as much as the administrator's. */
   const prepare = async (req: Request) => {
@@ -57,7 +70,12 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
       await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req });
   };
   const accounts = (req: Request) =>
-    new UserAccounts({ repos: d.repos, clock: d.clock, audit: d.audit, actor: req.user?.login ?? 'administrator' });
+    new UserAccounts({
+      repos: d.repos,
+      clock: d.clock,
+      audit: d.audit,
+      actor: req.user?.login ?? 'administrator',
+    });
 
   r.get('/api/courtrooms', async (_req, res) => {
     const rooms = await d.repos.courts.listCourtrooms();
@@ -66,9 +84,15 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
   r.post('/api/courtrooms', async (req, res) => {
     const input = parseOrThrow(roomSchema, req.body, 'courtroom');
     await manage(req, `courtroom ${input.id}`);
-    if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
+    if (!(await d.repos.courts.findCourt(input.courtId)))
+      throw new NotFoundError(`court ${input.courtId} does not exist`);
     if (await d.repos.courts.findCourtroom(input.id)) throw new ConflictError(`courtroom ${input.id} exists`);
-    await d.repos.courts.insertCourtroom({ id: input.id, court_id: input.courtId, name: input.name, created_at: d.clock.now() });
+    await d.repos.courts.insertCourtroom({
+      id: input.id,
+      court_id: input.courtId,
+      name: input.name,
+      created_at: d.clock.now(),
+    });
     res.status(201).json(input);
   });
   r.get('/api/admin/courts', async (_req, res) => {
@@ -90,7 +114,9 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
     const input = parseOrThrow(userSchema, req.body, 'user');
     await manage(req, `user ${input.login}`);
     const out = await accounts(req).create(input);
-    res.status(201).json({ user: out.user, ...(out.generatedPassword ? { password: out.generatedPassword } : {}) });
+    res
+      .status(201)
+      .json({ user: out.user, ...(out.generatedPassword ? { password: out.generatedPassword } : {}) });
   });
   r.post('/api/admin/users/:login/disable', async (req, res) => {
     const { login } = parseOrThrow(z.object({ login: z.string().min(1).max(64) }), req.params, 'login');
@@ -100,16 +126,27 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
 
   r.get('/api/cases', async (_req, res) => {
     const cases = await d.repos.cases.listCases();
-    res.json({ cases: cases.map((c) => ({ id: c.id, number: c.number, category: c.category, courtId: c.court_id })) });
+    res.json({
+      cases: cases.map((c) => ({ id: c.id, number: c.number, category: c.category, courtId: c.court_id })),
+    });
   });
   r.post('/api/cases', async (req, res) => {
     const input = parseOrThrow(caseSchema, req.body, 'case');
     await prepare(req);
-    if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
-    if (await d.repos.cases.findCaseByNumber(input.courtId, input.number)) throw new ConflictError(`case ${input.number} exists`);
-    if (input.id && (await d.repos.cases.findCase(input.id))) throw new ConflictError(`case ${input.id} exists`);
+    if (!(await d.repos.courts.findCourt(input.courtId)))
+      throw new NotFoundError(`court ${input.courtId} does not exist`);
+    if (await d.repos.cases.findCaseByNumber(input.courtId, input.number))
+      throw new ConflictError(`case ${input.number} exists`);
+    if (input.id && (await d.repos.cases.findCase(input.id)))
+      throw new ConflictError(`case ${input.id} exists`);
     const id = input.id ?? `c-${crypto.randomUUID().slice(0, 13)}`;
-    await d.repos.cases.insertCase({ id, number: input.number, category: input.category, court_id: input.courtId, created_at: d.clock.now() });
+    await d.repos.cases.insertCase({
+      id,
+      number: input.number,
+      category: input.category,
+      court_id: input.courtId,
+      created_at: d.clock.now(),
+    });
     res.status(201).json({ id, number: input.number, category: input.category, courtId: input.courtId });
   });
   r.post('/api/cases/:id/participants', async (req, res) => {
@@ -127,8 +164,15 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
       capacity: input.capacity,
       created_at: d.clock.now(),
     };
-    if (!(await d.repos.cases.insertParticipant(participant))) throw new ConflictError('this participant is already on the case');
-    await d.audit.append({ actor: req.user?.login ?? 'administrator', role: req.user?.role ?? null, action: 'case.participant.add', target: `${id} ${input.capacity} ${input.userLogin ?? input.name}`, verdict: 'info' });
+    if (!(await d.repos.cases.insertParticipant(participant)))
+      throw new ConflictError('this participant is already on the case');
+    await d.audit.append({
+      actor: req.user?.login ?? 'administrator',
+      role: req.user?.role ?? null,
+      action: 'case.participant.add',
+      target: `${id} ${input.capacity} ${input.userLogin ?? input.name}`,
+      verdict: 'info',
+    });
     res.status(201).json({ id: participant.id });
   });
   r.post('/api/cases/:id/assignments', async (req, res) => {
@@ -153,7 +197,8 @@ export function adminRoutes(d: { repos: Repositories; access: AccessService; aud
   r.post('/api/admin/terminals', async (req, res) => {
     const input = parseOrThrow(terminalSchema, req.body, 'terminal');
     await manage(req, `terminal ${input.id}`);
-    if (!(await d.repos.courts.findCourt(input.courtId))) throw new NotFoundError(`court ${input.courtId} does not exist`);
+    if (!(await d.repos.courts.findCourt(input.courtId)))
+      throw new NotFoundError(`court ${input.courtId} does not exist`);
     if (await d.repos.terminals.find(input.id)) throw new ConflictError(`terminal ${input.id} exists`);
     const token = crypto.randomBytes(24).toString('base64url');
     await d.repos.terminals.insert({

@@ -16,7 +16,19 @@ export const auditQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(5000),
 });
 
-const COLUMNS = ['seq', 'at', 'actor', 'role', 'action', 'hearingId', 'target', 'address', 'verdict', 'reason', 'hash'] as const;
+const COLUMNS = [
+  'seq',
+  'at',
+  'actor',
+  'role',
+  'action',
+  'hearingId',
+  'target',
+  'address',
+  'verdict',
+  'reason',
+  'hash',
+] as const;
 
 function view(e: AuditEntry) {
   return {
@@ -45,10 +57,19 @@ export function auditRoutes(d: { repos: Repositories; access: AccessService }): 
   const r = Router();
   r.get('/api/audit', async (req, res) => {
     const q = parseOrThrow(auditQuerySchema, req.query, 'audit filter');
-    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'audit.read', req, target: JSON.stringify(q) });
+    if (req.user)
+      await d.access.require({
+        user: req.user,
+        hearing: null,
+        action: 'audit.read',
+        req,
+        target: JSON.stringify(q),
+      });
     const from = q.from ? Date.parse(q.from) : -Infinity;
     const to = q.to ? Date.parse(q.to) : Infinity;
-    const entries = (await d.repos.auditLog.list({ hearingId: q.hearingId, actor: q.actor, verdict: q.verdict }))
+    const entries = (
+      await d.repos.auditLog.list({ hearingId: q.hearingId, actor: q.actor, verdict: q.verdict })
+    )
       .filter((e) => e.at_ms >= from && e.at_ms < to)
       .slice(-q.limit)
       .map(view);

@@ -14,8 +14,14 @@ import type { HearingsService } from '../hub/hearings.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const copyRequestSchema = z
-  .strictObject({ from: z.iso.datetime({ offset: false }).optional(), to: z.iso.datetime({ offset: false }).optional() })
-  .refine((r) => !r.from || !r.to || Date.parse(r.to) > Date.parse(r.from), { message: 'to must be after from', path: ['to'] });
+  .strictObject({
+    from: z.iso.datetime({ offset: false }).optional(),
+    to: z.iso.datetime({ offset: false }).optional(),
+  })
+  .refine((r) => !r.from || !r.to || Date.parse(r.to) > Date.parse(r.from), {
+    message: 'to must be after from',
+    path: ['to'],
+  });
 
 export function copiesRoutes(d: {
   repos: Repositories;
@@ -34,7 +40,13 @@ export function copiesRoutes(d: {
     const input = parseOrThrow(copyRequestSchema, req.body ?? {}, 'copy request');
     const hearing = await d.hearings.get(id);
     const decision = req.user
-      ? await d.access.require({ user: req.user, hearing, action: 'recording.download', req, target: `${input.from ?? '-'}/${input.to ?? '-'}` })
+      ? await d.access.require({
+          user: req.user,
+          hearing,
+          action: 'recording.download',
+          req,
+          target: `${input.from ?? '-'}/${input.to ?? '-'}`,
+        })
       : { excludeRanges: [] };
     const copyId = `cp-${crypto.randomUUID()}`;
     const viewerName = req.user?.displayName ?? 'Administrator';
@@ -74,7 +86,11 @@ export function copiesRoutes(d: {
   });
 
   r.get('/api/copies/:copyId', async (req, res) => {
-    const { copyId } = parseOrThrow(z.object({ copyId: z.string().regex(/^cp-[0-9a-f-]{36}$/) }), req.params, 'copy id');
+    const { copyId } = parseOrThrow(
+      z.object({ copyId: z.string().regex(/^cp-[0-9a-f-]{36}$/) }),
+      req.params,
+      'copy id',
+    );
     const copy = await d.repos.copies.find(copyId);
     if (!copy) throw new NotFoundError(`copy ${copyId} does not exist`);
     // A copy is personal: it carries its requester's name as a watermark.
@@ -92,8 +108,14 @@ export function copiesRoutes(d: {
     if (copy.state === 'ready' && copy.mp4_key && copy.txt_key) {
       const base = `hearing-${copy.hearing_id}-${copyId.slice(3, 11)}`;
       links = {
-        mp4Url: await d.objects.presignGet(copy.mp4_key, { expirySeconds: d.expirySeconds, filename: `${base}.mp4` }),
-        noticeUrl: await d.objects.presignGet(copy.txt_key, { expirySeconds: d.expirySeconds, filename: `${base}.txt` }),
+        mp4Url: await d.objects.presignGet(copy.mp4_key, {
+          expirySeconds: d.expirySeconds,
+          filename: `${base}.mp4`,
+        }),
+        noticeUrl: await d.objects.presignGet(copy.txt_key, {
+          expirySeconds: d.expirySeconds,
+          filename: `${base}.txt`,
+        }),
       };
       await d.audit.append({
         actor: req.user?.login ?? 'administrator',

@@ -10,14 +10,20 @@ export interface BackendProbe {
   check(): Promise<{ ok: boolean; detail: string }>;
 }
 
-export function healthRoutes(options: { probes: readonly BackendProbe[]; role: string; startedAt: number }): Router {
+export function healthRoutes(options: {
+  probes: readonly BackendProbe[];
+  role: string;
+  startedAt: number;
+}): Router {
   const router = Router();
   router.get('/api/health', async (_req, res) => {
     const backends = await Promise.all(
       options.probes.map(async (p) => {
         // A probe that hangs must not hang the health check with it.
         const result = await Promise.race([
-          p.check().catch((e: unknown) => ({ ok: false, detail: String(e instanceof Error ? e.message : e) })),
+          p
+            .check()
+            .catch((e: unknown) => ({ ok: false, detail: String(e instanceof Error ? e.message : e) })),
           new Promise<{ ok: boolean; detail: string }>((resolve) =>
             setTimeout(() => resolve({ ok: false, detail: 'no answer within 3 s' }), 3000).unref(),
           ),

@@ -8,7 +8,14 @@
 import { Router, type Request } from 'express';
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { NotFoundError, ValidationError, idSchema, isoTime, textSchema, type Clock } from '../../core/index.ts';
+import {
+  NotFoundError,
+  ValidationError,
+  idSchema,
+  isoTime,
+  textSchema,
+  type Clock,
+} from '../../core/index.ts';
 import type { Hearing, ObjectStore, Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../hub/access.service.ts';
 import { createHearingSchema, markerInputSchema, type HearingsService } from '../hub/hearings.service.ts';
@@ -23,7 +30,10 @@ export const sealSchema = z
     end: z.iso.datetime({ offset: false }),
     reason: textSchema(500, { required: true }),
   })
-  .refine((r) => Date.parse(r.end) > Date.parse(r.start), { message: 'end must be after start', path: ['end'] });
+  .refine((r) => Date.parse(r.end) > Date.parse(r.start), {
+    message: 'end must be after start',
+    path: ['end'],
+  });
 
 export function hearingView(h: Hearing) {
   const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
@@ -57,13 +67,16 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
 
   /** For a logged-in user: refuses (403, audited) unless the policy allows. Admin token: allowed. */
   const check = async (req: Request, hearing: Hearing | null, action: Action, target?: string) =>
-    req.user ? d.access.require({ user: req.user, hearing, action, req, target }) : { allow: true as const, excludeRanges: [] };
+    req.user
+      ? d.access.require({ user: req.user, hearing, action, req, target })
+      : { allow: true as const, excludeRanges: [] };
 
   r.post('/api/hearings', async (req, res) => {
     const input = parseOrThrow(createHearingSchema, req.body, 'hearing');
     if (req.user) {
       const room = await d.repos.courts.findCourtroom(input.courtroomId);
-      if (!room) throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
+      if (!room)
+        throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
       await d.access.require({
         user: req.user,
         req,
@@ -104,7 +117,13 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     for (const h of all) {
       const view = await d.access.decide({ user: req.user, hearing: h, action: 'hearing.view', req });
       if (!view.allow) continue;
-      const play = await d.access.decide({ user: req.user, hearing: h, action: 'recording.play', req, audit: false });
+      const play = await d.access.decide({
+        user: req.user,
+        hearing: h,
+        action: 'recording.play',
+        req,
+        audit: false,
+      });
       visible.push({
         ...hearingView(h),
         access: play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
@@ -117,7 +136,9 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const hearing = await d.hearings.get(id);
     await check(req, hearing, 'hearing.view');
-    const play = req.user ? await d.access.decide({ user: req.user, hearing, action: 'recording.play', req }) : null;
+    const play = req.user
+      ? await d.access.decide({ user: req.user, hearing, action: 'recording.play', req })
+      : null;
     const excluded = play?.allow ? play.excludeRanges : [];
     const inExcluded = (ms: number) => excluded.some((r) => ms >= r.startMs && ms < r.endMs);
     const segments = await d.repos.segments.listByHearing(id);
@@ -139,17 +160,33 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     // A marker inside a part this viewer may not see is not shown either.
     const markers = (await d.repos.markers.listByHearing(id))
       .filter((m) => !inExcluded(m.at_ms))
-      .map((m) => ({ id: m.id, kind: m.kind, at: isoTime(m.at_ms), end: m.end_ms === null ? null : isoTime(m.end_ms), text: m.text, author: m.author }));
-    const staff = !req.user || req.user.id === hearing.judge_user_id || req.user.id === hearing.secretary_user_id;
+      .map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        at: isoTime(m.at_ms),
+        end: m.end_ms === null ? null : isoTime(m.end_ms),
+        text: m.text,
+        author: m.author,
+      }));
+    const staff =
+      !req.user || req.user.id === hearing.judge_user_id || req.user.id === hearing.secretary_user_id;
     const sealedRanges = staff
-      ? (await d.repos.sealedRanges.listByHearing(id)).map((r) => ({ id: r.id, start: isoTime(r.start_ms), end: isoTime(r.end_ms), reason: r.reason }))
+      ? (await d.repos.sealedRanges.listByHearing(id)).map((r) => ({
+          id: r.id,
+          start: isoTime(r.start_ms),
+          end: isoTime(r.end_ms),
+          reason: r.reason,
+        }))
       : undefined;
     res.json({
       ...hearingView(hearing),
       tracks,
       markers,
       ...(sealedRanges ? { sealedRanges } : {}),
-      access: play === null || play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
+      access:
+        play === null || play.allow
+          ? { play: true }
+          : { play: false, reason: play.reason, message: play.message },
     });
   });
 
@@ -167,7 +204,11 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const hearing = await d.hearings.get(id);
     // A sealed range names the judge who sealed it (created_by is an account): the
     // administrator token is nobody's ruling and may not seal.
-    if (!req.user) throw new AccessRefusedError('role-cannot', "sealing part of a hearing is its judge's ruling; log in as the judge");
+    if (!req.user)
+      throw new AccessRefusedError(
+        'role-cannot',
+        "sealing part of a hearing is its judge's ruling; log in as the judge",
+      );
     await check(req, hearing, 'range.seal', `${input.start}/${input.end}`);
     const range = {
       id: crypto.randomUUID(),
@@ -193,7 +234,8 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const hearing = await d.hearings.get(id);
     await check(req, hearing, 'recording.play', 'manifest.json');
-    if (!hearing.manifest_key) throw new NotFoundError('the manifest is written when the stopped hearing is fully delivered');
+    if (!hearing.manifest_key)
+      throw new NotFoundError('the manifest is written when the stopped hearing is fully delivered');
     res.type('application/json').set('x-hattama-sha256', hearing.manifest_sha256 ?? '');
     (await d.objects.get(hearing.manifest_key)).pipe(res);
   });

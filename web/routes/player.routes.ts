@@ -21,7 +21,10 @@ import {
 } from '../player/index.ts';
 import type { Hearing } from '../../storage/index.ts';
 
-export const fileParam = z.object({ id: idSchema, file: z.string().regex(/^(master|[a-z0-9-]{1,40})\.m3u8$/, 'must be master.m3u8 or <track>.m3u8') });
+export const fileParam = z.object({
+  id: idSchema,
+  file: z.string().regex(/^(master|[a-z0-9-]{1,40})\.m3u8$/, 'must be master.m3u8 or <track>.m3u8'),
+});
 export const positionQuery = z.object({ t: z.string().min(1).max(40) });
 const wallClockParam = z.iso.datetime({ offset: true });
 
@@ -40,7 +43,11 @@ export interface PlayerRoutesDeps {
 
 export function playerRoutes(d: PlayerRoutesDeps): Router {
   const r = Router();
-  const playlists = new PlaylistService({ objects: d.objects, expirySeconds: d.expirySeconds, clock: d.clock });
+  const playlists = new PlaylistService({
+    objects: d.objects,
+    expirySeconds: d.expirySeconds,
+    clock: d.clock,
+  });
   const cache = new HearingMediaCache();
 
   async function mediaFor(req: Request, hearing: Hearing, target: string): Promise<HearingMedia> {
@@ -59,7 +66,8 @@ export function playerRoutes(d: PlayerRoutesDeps): Router {
     const hearing = await d.hearings.get(id);
     const media = await mediaFor(req, hearing, file);
     const name = file.slice(0, -'.m3u8'.length);
-    const text = name === 'master' ? playlists.master(media) : await playlists.media({ ...media, track: name });
+    const text =
+      name === 'master' ? playlists.master(media) : await playlists.media({ ...media, track: name });
     res.type(HLS_CONTENT_TYPE).set('Cache-Control', 'private, no-store').send(text);
   });
 
@@ -74,15 +82,25 @@ export function playerRoutes(d: PlayerRoutesDeps): Router {
     else {
       // Only ISO 8601 with a zone: Date.parse alone would also take "-5", " 1" or an RFC 2822 date.
       const at = wallClockParam.safeParse(t).success ? Date.parse(t) : NaN;
-      if (!Number.isFinite(at)) throw new ValidationError('t must be an ISO 8601 time or an offset in seconds', { field: 't' });
+      if (!Number.isFinite(at))
+        throw new ValidationError('t must be an ISO 8601 time or an offset in seconds', { field: 't' });
       offsetSeconds = timeline.positionFor(at);
     }
     const wall = timeline.wallClockAt(offsetSeconds);
-    res.json({ offsetSeconds, wallClock: wall === null ? null : isoTime(wall), durationSeconds: timeline.durationSeconds });
+    res.json({
+      offsetSeconds,
+      wallClock: wall === null ? null : isoTime(wall),
+      durationSeconds: timeline.durationSeconds,
+    });
   });
 
   if (d.objects.capabilities.presignedUrls === 'hub-signed') {
-    const auditObject = async (req: Request, key: string, verdict: 'allow' | 'refuse', reason: string | null) => {
+    const auditObject = async (
+      req: Request,
+      key: string,
+      verdict: 'allow' | 'refuse',
+      reason: string | null,
+    ) => {
       const user = await d.userOf(req).catch(() => null);
       await d.audit.append({
         actor: user?.login ?? 'signed-url',

@@ -8,19 +8,42 @@ import type { AccessService } from '../hub/access.service.ts';
 import { hashNodeToken, type RecorderGateway } from '../hub/recorder-gateway.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
-export const createNodeSchema = z.strictObject({ id: idSchema, courtroomId: idSchema.nullable(), name: lineSchema(200) });
+export const createNodeSchema = z.strictObject({
+  id: idSchema,
+  courtroomId: idSchema.nullable(),
+  name: lineSchema(200),
+});
 
 const WATCHERS = new Set(['operator', 'judge', 'secretary', 'administrator']);
 
-export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGateway; clock: Clock; access: AccessService }): Router {
+export function recordersRoutes(d: {
+  repos: Repositories;
+  gateway: RecorderGateway;
+  clock: Clock;
+  access: AccessService;
+}): Router {
   const r = Router();
   /** Court staff may watch the recorders; only administrators issue or revoke node tokens. */
   const watch = async (req: Request) => {
     if (req.user && !WATCHERS.has(req.user.role))
-      await d.access.refuse({ user: req.user, req, action: 'recorders.watch', reason: 'role-cannot', message: 'only court staff see the recorder nodes' });
+      await d.access.refuse({
+        user: req.user,
+        req,
+        action: 'recorders.watch',
+        reason: 'role-cannot',
+        message: 'only court staff see the recorder nodes',
+      });
   };
   const manage = async (req: Request, target: string) => {
-    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req, target, audit: true });
+    if (req.user)
+      await d.access.require({
+        user: req.user,
+        hearing: null,
+        action: 'admin.manage',
+        req,
+        target,
+        audit: true,
+      });
   };
 
   r.get('/api/recorders', async (req, res) => {
@@ -45,7 +68,8 @@ export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGatew
     if (input.courtroomId && !(await d.repos.courts.findCourtroom(input.courtroomId)))
       throw new NotFoundError(`courtroom ${input.courtroomId} does not exist`);
     const token = crypto.randomBytes(24).toString('base64url');
-    if (await d.repos.recorderNodes.find(input.id)) throw new ConflictError(`recorder ${input.id} exists; use /token to issue a new token`);
+    if (await d.repos.recorderNodes.find(input.id))
+      throw new ConflictError(`recorder ${input.id} exists; use /token to issue a new token`);
     await d.repos.recorderNodes.insert({
       id: input.id,
       courtroom_id: input.courtroomId,
@@ -62,14 +86,16 @@ export function recordersRoutes(d: { repos: Repositories; gateway: RecorderGatew
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'recorder id');
     await manage(req, `recorder ${id} token`);
     const token = crypto.randomBytes(24).toString('base64url');
-    if (!(await d.repos.recorderNodes.setTokenHash(id, hashNodeToken(token)))) throw new NotFoundError(`recorder ${id} does not exist`);
+    if (!(await d.repos.recorderNodes.setTokenHash(id, hashNodeToken(token))))
+      throw new NotFoundError(`recorder ${id} does not exist`);
     res.json({ id, token });
   });
 
   r.post('/api/recorders/:id/revoke', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'recorder id');
     await manage(req, `recorder ${id} revoke`);
-    if (!(await d.repos.recorderNodes.revoke(id, d.clock.now()))) throw new NotFoundError(`recorder ${id} does not exist`);
+    if (!(await d.repos.recorderNodes.revoke(id, d.clock.now())))
+      throw new NotFoundError(`recorder ${id} does not exist`);
     res.json({ id, revoked: true });
   });
 

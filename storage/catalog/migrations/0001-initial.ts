@@ -45,9 +45,7 @@ export async function up(db: Db, dialect: CatalogDialect): Promise<void> {
     .addColumn('case_number', 'text', (c) => c.notNull())
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('judge', 'text', (c) => c.notNull())
-    .addColumn('visibility', 'text', (c) =>
-      c.notNull().check(sql`visibility in ('open', 'closed')`),
-    )
+    .addColumn('visibility', 'text', (c) => c.notNull().check(sql`visibility in ('open', 'closed')`))
     .addColumn('language', 'text', (c) => c.notNull().check(sql`language in ('ru', 'kk')`))
     .addColumn('state', 'text', (c) =>
       c.notNull().check(sql`state in ('scheduled', 'recording', 'paused', 'stopped')`),
@@ -93,10 +91,7 @@ export async function up(db: Db, dialect: CatalogDialect): Promise<void> {
     )
     .addColumn('verified_at', 'bigint')
     .addPrimaryKeyConstraint('segments_pk', ['hearing_id', 'track', 'seq'])
-    .addForeignKeyConstraint('segments_track_fk', ['hearing_id', 'track'], 'tracks', [
-      'hearing_id',
-      'name',
-    ])
+    .addForeignKeyConstraint('segments_track_fk', ['hearing_id', 'track'], 'tracks', ['hearing_id', 'name'])
     .execute();
 
   await db.schema
@@ -122,9 +117,7 @@ export async function up(db: Db, dialect: CatalogDialect): Promise<void> {
     .addColumn('hearing_id', 'text')
     .addColumn('target', 'text')
     .addColumn('address', 'text')
-    .addColumn('verdict', 'text', (c) =>
-      c.notNull().check(sql`verdict in ('allow', 'refuse', 'info')`),
-    )
+    .addColumn('verdict', 'text', (c) => c.notNull().check(sql`verdict in ('allow', 'refuse', 'info')`))
     .addColumn('reason', 'text')
     .addColumn('prev_hash', 'text', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())

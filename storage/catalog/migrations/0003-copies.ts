@@ -16,7 +16,9 @@ export async function up(db: Db): Promise<void> {
     .addColumn('viewer_name', 'text', (c) => c.notNull())
     .addColumn('from_ms', 'bigint')
     .addColumn('to_ms', 'bigint')
-    .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('queued', 'running', 'ready', 'failed')`))
+    .addColumn('state', 'text', (c) =>
+      c.notNull().check(sql`state in ('queued', 'running', 'ready', 'failed')`),
+    )
     .addColumn('progress', 'integer', (c) => c.notNull())
     .addColumn('mp4_key', 'text')
     .addColumn('txt_key', 'text')
@@ -26,5 +28,9 @@ export async function up(db: Db): Promise<void> {
     .addColumn('requested_at', 'bigint', (c) => c.notNull())
     .addColumn('finished_at', 'bigint')
     .execute();
-  await db.schema.createIndex('copies_hearing').on('copies').columns(['hearing_id', 'requested_at']).execute();
+  await db.schema
+    .createIndex('copies_hearing')
+    .on('copies')
+    .columns(['hearing_id', 'requested_at'])
+    .execute();
 }

@@ -14,6 +14,15 @@ export class AuditLogRepository {
     await this.db.insertInto('audit_log').values(entry).execute();
   }
 
+  /** One statement, so a batch is committed whole or not at all. */
+  async insertMany(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length > 0)
+      await this.db
+        .insertInto('audit_log')
+        .values([...entries])
+        .execute();
+  }
+
   /** Entries in chain order, from `afterSeq` (exclusive), at most `limit`. */
   async page(afterSeq: number, limit: number): Promise<AuditEntry[]> {
     return this.db
@@ -25,7 +34,9 @@ export class AuditLogRepository {
       .execute();
   }
 
-  async list(filter: { hearingId?: string; actor?: string; verdict?: AuditEntry['verdict'] } = {}): Promise<AuditEntry[]> {
+  async list(
+    filter: { hearingId?: string; actor?: string; verdict?: AuditEntry['verdict'] } = {},
+  ): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('audit_log').selectAll();
     if (filter.hearingId !== undefined) q = q.where('hearing_id', '=', filter.hearingId);
     if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);

@@ -19,6 +19,11 @@ export class CopiesRepository {
   }
 
   async listByHearing(hearingId: string): Promise<Copy[]> {
-    return this.db.selectFrom('copies').selectAll().where('hearing_id', '=', hearingId).orderBy('requested_at').execute();
+    return this.db
+      .selectFrom('copies')
+      .selectAll()
+      .where('hearing_id', '=', hearingId)
+      .orderBy('requested_at')
+      .execute();
   }
 }

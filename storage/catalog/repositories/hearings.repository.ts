@@ -40,6 +40,11 @@ export class HearingsRepository {
   }
 
   async listTracks(hearingId: string): Promise<Track[]> {
-    return this.db.selectFrom('tracks').selectAll().where('hearing_id', '=', hearingId).orderBy('name').execute();
+    return this.db
+      .selectFrom('tracks')
+      .selectAll()
+      .where('hearing_id', '=', hearingId)
+      .orderBy('name')
+      .execute();
   }
 }
