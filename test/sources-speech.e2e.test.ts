@@ -132,6 +132,9 @@ describe.skipIf(!espeak)('speech microphones: espeak-ng phrases', () => {
         const segs = rec.track(track);
         expect(segs.length).toBeGreaterThanOrEqual(3);
         for (const [j, seg] of segs.entries()) {
+          // The tail written at stop can hold a few AAC frames only; ffprobe cannot tell
+          // their codec from so little and guesses (mp2, 0 channels). Whole segments only.
+          if (j === segs.length - 1 && seg.durationMs < 500) continue;
           const probe = await probeFile(seg.file);
           expect(probe.streams[0]).toMatchObject({
             codecType: 'audio',
