@@ -7,3 +7,4 @@ export * from './hash-chain.ts';
 export * from './canonical-json.ts';
 export * from './domain.ts';
 export * from './recorder-protocol.ts';
+export * from './sha256-file.ts';

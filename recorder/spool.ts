@@ -11,10 +11,12 @@
  *   runs/<n>/run.json, <track>/  one ffmpeg run's raw output (see session.ts)
  */
 import crypto from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SystemClock, chainGenesis, nextChain, type Clock, type Logger } from '../core/index.ts';
+import { SystemClock, chainGenesis, nextChain, sha256File, type Clock, type Logger } from '../core/index.ts';
+
+export { sha256File };
 
 export interface JournalEntry {
   seq: number;
@@ -64,16 +66,6 @@ export async function writeFileDurably(file: string, content: string): Promise<v
   }
   await fs.rename(tmp, file);
   await fsyncDir(path.dirname(file));
-}
-
-export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = crypto.createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 export class Spool {

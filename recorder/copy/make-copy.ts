@@ -28,6 +28,7 @@ import {
   HattamaError,
   ObjectIntegrityError,
   errorMessage,
+  sha256File,
   type Clock,
   type Logger,
 } from '../../core/index.ts';
@@ -100,16 +101,6 @@ export interface CopyResult {
   sealedPartsLeftOut: boolean;
   /** True when a retry found the MP4 already stored and kept it. */
   reused: boolean;
-}
-
-async function fileDigest(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = crypto.createHash('sha256');
-  let size = 0;
-  for await (const chunk of fs.createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 /** Downloads one segment to `file`, refusing bytes that are not what the catalog registered. */
@@ -348,7 +339,7 @@ export async function makeCopy(options: MakeCopyOptions): Promise<CopyResult> {
       signal: options.signal,
     });
 
-    const digest = await fileDigest(output);
+    const digest = await sha256File(output);
     throwIfAborted(options.signal);
     await objects.put(
       mp4Key,
