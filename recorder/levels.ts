@@ -3,7 +3,7 @@
  * second), and the alarms they raise: a dead microphone (digital silence or no signal
  * for a configured time) and clipping.
  */
-import fs from 'node:fs/promises';
+import { FileTail } from './file-tail.ts';
 
 export interface LevelReading {
   /** Media seconds of the block. */
@@ -47,21 +47,16 @@ export function parseLevels(text: string): { readings: LevelReading[]; consumed:
 }
 
 export class LevelsReader {
-  private offset = 0;
-  constructor(readonly file: string) {}
+  private readonly tail: FileTail;
+  constructor(readonly file: string) {
+    this.tail = new FileTail(file);
+  }
 
   async readNew(): Promise<LevelReading[]> {
-    let data: Buffer;
-    try {
-      data = (await fs.readFile(this.file)).subarray(this.offset);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const text = data.toString('utf8');
-    const { readings, consumed } = parseLevels(text);
-    this.offset += Buffer.byteLength(text.slice(0, consumed));
-    return readings;
+    return this.tail.read((text) => {
+      const { readings, consumed } = parseLevels(text);
+      return { items: readings, consumed };
+    });
   }
 }
 

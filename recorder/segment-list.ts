@@ -3,7 +3,7 @@
  * (media seconds) per closed segment. Only whole lines count; a line being written is
  * left for the next read.
  */
-import fs from 'node:fs/promises';
+import { FileTail } from './file-tail.ts';
 
 export interface ClosedSegment {
   file: string;
@@ -29,21 +29,16 @@ export function parseSegmentList(text: string): { entries: ClosedSegment[]; cons
 
 /** Incremental reader of one list file. */
 export class SegmentListReader {
-  private offset = 0;
-  constructor(readonly file: string) {}
+  private readonly tail: FileTail;
+  constructor(readonly file: string) {
+    this.tail = new FileTail(file);
+  }
 
   async readNew(): Promise<ClosedSegment[]> {
-    let text: string;
-    try {
-      const data = await fs.readFile(this.file);
-      text = data.subarray(this.offset).toString('utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    const { entries, consumed } = parseSegmentList(text);
-    this.offset += Buffer.byteLength(text.slice(0, consumed));
-    return entries;
+    return this.tail.read((text) => {
+      const { entries, consumed } = parseSegmentList(text);
+      return { items: entries, consumed };
+    });
   }
 }
 
