@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'JOB_TIMEOUT'
   | 'BACKEND_UNAVAILABLE'
   | 'FFMPEG_FAILED'
+  | 'UPLOADER_CLOSED'
   | 'INTERNAL'
   | 'LOGIN_FAILED'
   | 'LOGIN_RATE_LIMITED'

@@ -5,7 +5,7 @@
  * with capped exponential backoff, so an object store or hub that is down only delays
  * things: the node keeps recording and catches up in order when they return.
  */
-import type { AlarmKind, Clock, Logger, TrackInfo } from '../core/index.ts';
+import { HattamaError, type AlarmKind, type Clock, type Logger, type TrackInfo } from '../core/index.ts';
 import { segmentKey, type ObjectStore } from '../storage/index.ts';
 import { HubRefusedError, type HubAgent } from './agent.ts';
 import type { Spool, SpooledSegment } from './spool.ts';
@@ -29,6 +29,19 @@ export interface UploaderOptions {
   onDone?: (segment: SpooledSegment, timings: { uploadedAtMs: number; registeredAtMs: number }) => void;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+}
+
+/** The node is shutting down: the segment stays in the spool and is sent after the restart. */
+export class UploaderClosedError extends HattamaError {
+  constructor() {
+    super(
+      'UPLOADER_CLOSED',
+      'the uploader is closed; the segment stays in the spool until the node restarts',
+      {
+        expected: true,
+      },
+    );
+  }
 }
 
 export class Uploader {
@@ -104,7 +117,7 @@ export class Uploader {
     await this.retry('upload-failing', segment, log, 'upload to the object store', () =>
       this.o.objects.put(
         key,
-        { file: segment.file },
+        { file: segment.file, handOver: true },
         { sha256: segment.sha256, size: segment.size, contentType: 'video/mp2t' },
       ),
     );
@@ -147,7 +160,7 @@ export class Uploader {
   ): Promise<T> {
     let failures = 0;
     for (;;) {
-      if (this.closed) throw new Error('uploader closed');
+      if (this.closed) throw new UploaderClosedError();
       try {
         const result = await fn();
         if (failures >= 3 && alarm)

@@ -192,6 +192,37 @@ describe('filesystem object store: crash safety', () => {
     expect(await store.stat('k/none')).toBeNull();
   });
 
+  it('links a handed-over file instead of copying it, and the object outlives the source name', async () => {
+    const bytes = crypto.randomBytes(600 * 1024);
+    const source = path.join(root, 'segment.ts');
+    await fsp.writeFile(source, bytes);
+    await store.put(
+      'hearings/h1/video/000000.ts',
+      { file: source, handOver: true },
+      { sha256: sha256(bytes) },
+    );
+    const data = path.join(root, 'objects/hearings/h1/video/000000.ts@/data');
+    expect((await fsp.stat(data)).ino).toBe((await fsp.stat(source)).ino);
+    await fsp.rm(source); // the spool releases its copy
+    expect(sha256(await readAll(await store.get('hearings/h1/video/000000.ts')))).toBe(sha256(bytes));
+  });
+
+  it('copies a file that is not handed over, and refuses a handed-over file with other bytes, storing nothing', async () => {
+    const bytes = crypto.randomBytes(1000);
+    const source = path.join(root, 'plain.bin');
+    await fsp.writeFile(source, bytes);
+    await store.put('k/copied', { file: source }, { sha256: sha256(bytes) });
+    const data = path.join(root, 'objects/k/copied@/data');
+    expect((await fsp.stat(data)).ino).not.toBe((await fsp.stat(source)).ino);
+
+    await expect(
+      store.put('k/wrong', { file: source, handOver: true }, { sha256: sha256(Buffer.from('other')) }),
+    ).rejects.toMatchObject({ code: 'OBJECT_INTEGRITY' });
+    expect(await store.stat('k/wrong')).toBeNull();
+    expect(sha256(await fsp.readFile(source))).toBe(sha256(bytes)); // the source is untouched
+    expect((await fsp.stat(source)).nlink).toBe(1); // no link left behind
+  });
+
   it('keeps serving an object already being read while it is deleted', async () => {
     const bytes = crypto.randomBytes(256 * 1024);
     await store.put('k/reading', { bytes }, { sha256: sha256(bytes) });

@@ -14,7 +14,16 @@ import type { Readable } from 'node:stream';
 import { ValidationError } from '../../core/index.ts';
 
 export type PutSource =
-  { file: string } | { stream: NodeJS.ReadableStream | Readable } | { bytes: Uint8Array };
+  | {
+      file: string;
+      /**
+       * The caller hands the file over and never writes to it again (a recorder's
+       * committed segment): a store on the same file system may link it rather than copy it.
+       */
+      handOver?: boolean;
+    }
+  | { stream: NodeJS.ReadableStream | Readable }
+  | { bytes: Uint8Array };
 
 export interface PutOptions {
   /** Hex SHA-256 of the content, lower-case, 64 characters; verified while writing. */
