@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { AlarmKind, Clock, Logger } from '../core/index.ts';
+import { HattamaError, type AlarmKind, type Clock, type Logger } from '../core/index.ts';
 import { buildCaptureSpec, levelsFile, planTracks, trackDir, type TrackPlan } from './ffmpeg/capture-args.ts';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
 import { ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
@@ -137,7 +137,13 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   async recoverRuns(): Promise<void> {
     const runs = await this.listRuns();
     for (const record of runs.filter((r) => !r.finished)) {
-      await this.killOrphan(record);
+      try {
+        await this.killOrphan(record);
+      } catch (error) {
+        // Recording matters more than tidying up: start anyway, recover this run next time.
+        this.log.error({ err: error, run: record.n }, 'could not stop the ffmpeg of an unfinished run');
+        continue;
+      }
       this.log.warn({ run: record.n }, 'recovering a run left unfinished by a crash');
       await this.finishRun(record, true);
     }
@@ -162,25 +168,36 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     return out.sort((a, b) => a.n - b.n);
   }
 
-  /** An ffmpeg left running by a node killed with -9 still writes into the run: stop it. */
+  /**
+   * An ffmpeg left running by a node killed with -9 still writes into the run: stop it
+   * before anything of the run is committed, or a segment would grow after its hash was
+   * taken. The recorded pid may be missing (the node died before writing it), so every
+   * process whose command line names the run's directory is stopped. Throws when one
+   * survives, leaving the run unfinished for the next start.
+   */
   private async killOrphan(record: RunRecord): Promise<void> {
-    if (!record.pid) return;
-    try {
-      const cmdline = await fs.readFile(`/proc/${record.pid}/cmdline`, 'utf8');
-      if (!cmdline.includes(this.runDir(record.n))) return;
-      process.kill(record.pid, 'SIGKILL');
-      for (let i = 0; i < 50; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        try {
-          process.kill(record.pid, 0);
-        } catch {
-          break;
-        }
+    const runDir = `${this.runDir(record.n)}${path.sep}`;
+    const orphans = await processesNaming(runDir, record.pid);
+    if (orphans.length === 0) return;
+    for (const pid of orphans) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
       }
-      this.log.warn({ pid: record.pid }, 'killed an orphaned ffmpeg of a crashed node');
-    } catch {
-      // No such process: nothing to stop.
     }
+    for (let i = 0; i < 250; i++) {
+      if ((await processesNaming(runDir, null)).length === 0) {
+        this.log.warn({ pids: orphans }, 'killed an orphaned ffmpeg of a crashed node');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new HattamaError(
+      'FFMPEG_FAILED',
+      `an orphaned ffmpeg still writes into ${runDir}; the run is left for the next start`,
+      { details: { pids: orphans } },
+    );
   }
 
   private async writeRun(record: RunRecord): Promise<void> {
@@ -446,4 +463,27 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     await this.halt();
     this.closed = true;
   }
+}
+
+/** Live processes whose command line names `dir` (Linux /proc), plus `pid` if it still does. */
+async function processesNaming(dir: string, pid: number | null): Promise<number[]> {
+  let entries: string[] = [];
+  try {
+    entries = await fs.readdir('/proc');
+  } catch {
+    return [];
+  }
+  const found = new Set<number>();
+  const candidates = entries.filter((e) => /^\d+$/.test(e)).map(Number);
+  if (pid) candidates.push(pid);
+  for (const p of candidates) {
+    if (p === process.pid || found.has(p)) continue;
+    try {
+      const cmdline = await fs.readFile(`/proc/${p}/cmdline`, 'utf8');
+      if (cmdline.includes(dir)) found.add(p);
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return [...found];
 }
