@@ -1,7 +1,8 @@
 /**
- * A recorder node: its sources, its spool, its link to the hub, and one recording
- * session per hearing it was told to record. Commands from the hub are idempotent;
- * recording never depends on the hub or the object store being reachable.
+ * A recorder node: its sources, its spool, its link to the hub, and one capture (picture
+ * and sound apart, see hearing-capture.ts) per hearing it was told to record. Commands
+ * from the hub are idempotent; recording never depends on the hub or the object store
+ * being reachable.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -18,8 +19,9 @@ import type { ObjectStore } from '../storage/index.ts';
 import { HubAgent } from './agent.ts';
 import { planTracks } from './ffmpeg/capture-args.ts';
 import { checkFfmpeg, ffmpegNeeds } from './ffmpeg/ffmpeg-check.ts';
+import { HearingCapture } from './hearing-capture.ts';
 import type { LevelAlarmOptions } from './levels.ts';
-import { RecordingSession, type SessionMarker } from './session.ts';
+import type { SessionMarker } from './session.ts';
 import type { NodeSources } from './sources/sources.ts';
 import { prepareSpeechFiles, speechCacheDir } from './sources/speech.ts';
 import { writeFileDurably, Spool, type SpooledSegment } from './spool.ts';
@@ -50,7 +52,7 @@ export class RecorderNode {
   private readonly spool: Spool;
   private readonly agent: HubAgent;
   private readonly uploader: Uploader;
-  private readonly sessions = new Map<string, RecordingSession>();
+  private readonly sessions = new Map<string, HearingCapture>();
   private readonly tracks: TrackInfo[];
   private statusTimer: NodeJS.Timeout | null = null;
   private diskLow = false;
@@ -153,10 +155,10 @@ export class RecorderNode {
     }
   }
 
-  private session(hearingId: string, segmentSeconds: number): RecordingSession {
+  private session(hearingId: string, segmentSeconds: number): HearingCapture {
     let s = this.sessions.get(hearingId);
     if (s) return s;
-    s = new RecordingSession({
+    s = new HearingCapture({
       hearingId,
       spool: this.spool,
       sources: this.o.sources,
@@ -202,44 +204,61 @@ export class RecorderNode {
   }
 
   private flushing: Promise<void> | null = null;
+  /** A marker queued while a flush was under way, perhaps after it listed the outbox. */
+  private flushAgain = false;
   private flushOutbox(): Promise<void> {
-    this.flushing ??= (async () => {
+    if (this.flushing) {
+      // Picture and sound mark their gaps within moments of each other: look again after
+      // this pass, or the later marker would wait for the next reconnect.
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
       try {
-        for (const hearingId of await this.spool.listHearings()) {
-          const dir = path.join(this.spool.hearingDir(hearingId), 'outbox');
-          let files: string[] = [];
-          try {
-            files = (await fsp.readdir(dir)).filter((f) => f.endsWith('.json'));
-          } catch {
-            continue;
-          }
-          for (const f of files) {
-            const m = JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')) as SessionMarker & {
-              hearingId: string;
-            };
-            if (!this.agent.connected) return;
-            try {
-              await this.agent.request({
-                type: 'marker',
-                hearingId,
-                markerId: m.markerId,
-                kind: m.kind,
-                atMs: m.atMs,
-                endMs: m.endMs,
-                text: m.text,
-              });
-              await fsp.rm(path.join(dir, f), { force: true });
-            } catch (error) {
-              this.log.warn({ err: error, hearingId }, 'marker not delivered yet; will retry');
-              return;
-            }
-          }
-        }
+        do {
+          this.flushAgain = false;
+          if (!(await this.flushOnce())) return;
+        } while (this.flushAgain);
       } finally {
         this.flushing = null;
       }
     })();
     return this.flushing;
+  }
+
+  /** One pass over every outbox; false when the hub is away or refused a marker (retried later). */
+  private async flushOnce(): Promise<boolean> {
+    for (const hearingId of await this.spool.listHearings()) {
+      const dir = path.join(this.spool.hearingDir(hearingId), 'outbox');
+      let files: string[] = [];
+      try {
+        files = (await fsp.readdir(dir)).filter((f) => f.endsWith('.json'));
+      } catch {
+        continue;
+      }
+      for (const f of files) {
+        const m = JSON.parse(await fsp.readFile(path.join(dir, f), 'utf8')) as SessionMarker & {
+          hearingId: string;
+        };
+        if (!this.agent.connected) return false;
+        try {
+          await this.agent.request({
+            type: 'marker',
+            hearingId,
+            markerId: m.markerId,
+            kind: m.kind,
+            atMs: m.atMs,
+            endMs: m.endMs,
+            text: m.text,
+          });
+          await fsp.rm(path.join(dir, f), { force: true });
+        } catch (error) {
+          this.log.warn({ err: error, hearingId }, 'marker not delivered yet; will retry');
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private async onCommand(command: RecorderCommand): Promise<void> {

@@ -1,17 +1,25 @@
 /**
- * One hearing being recorded on this node. Each start or resume is a *run*: one ffmpeg
- * process writing every track into runs/<n>/. Closed segments are committed to the
- * spool as ffmpeg lists them. When a run ends — stopped, paused, or dead — its
+ * One capture group of a hearing being recorded on this node (hearing-capture.ts splits
+ * a courtroom into picture and sound). Each start or resume is a *run*: one ffmpeg
+ * process writing the group's tracks into <runsDir>/<n>/. Closed segments are committed
+ * to the spool as ffmpeg lists them. When a run ends — stopped, paused, or dead — its
  * leftovers are recovered: listed segments are committed, a segment ffmpeg was still
  * writing keeps its whole packets. A run that died is restarted, and the gap becomes a
- * `recorder-restart` marker with exact start and end times.
+ * `recorder-restart` marker with exact start and end times, naming what was interrupted.
  */
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { HattamaError, type AlarmKind, type Clock, type Logger } from '../core/index.ts';
-import { buildCaptureSpec, levelsFile, planTracks, trackDir, type TrackPlan } from './ffmpeg/capture-args.ts';
+import {
+  AUDIO_SAMPLE_RATE,
+  buildCaptureSpec,
+  levelsFile,
+  planTracks,
+  trackDir,
+  type TrackPlan,
+} from './ffmpeg/capture-args.ts';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
 import { ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
@@ -41,7 +49,7 @@ export interface SessionMarker {
   text: string;
 }
 
-interface SessionEvents {
+export interface SessionEvents {
   segment: [SpooledSegment];
   levels: [{ atMs: number; channels: { track: string; rmsDb: number | null; peakDb: number | null }[] }];
   alarm: [{ kind: AlarmKind; track: string | null; active: boolean; message: string }];
@@ -61,6 +69,21 @@ export interface SessionOptions {
   pollMs?: number;
   fontAvailable?: boolean;
   speechFiles?: readonly string[];
+  /**
+   * Directory under the hearing's spool dir holding this session's runs. Two sessions of
+   * one hearing (picture and sound) need their own, or each would finish the other's runs.
+   */
+  runsDir?: string;
+}
+
+/** Longest wait between restarts of an ffmpeg that keeps failing (a camera still away). */
+const MAX_RESTART_DELAY_MS = 5000;
+
+/** What a group of tracks records, as the protocol and the operator read it. */
+export function captureSubject(tracks: readonly TrackPlan[]): 'picture' | 'sound' | 'picture and sound' {
+  const video = tracks.some((t) => t.kind === 'video');
+  const audio = tracks.some((t) => t.kind === 'audio');
+  return video && audio ? 'picture and sound' : video ? 'picture' : 'sound';
 }
 
 export class RecordingSession extends EventEmitter<SessionEvents> {
@@ -72,8 +95,15 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     timer: NodeJS.Timeout;
     readers: Map<string, SegmentListReader>;
     levels: Map<string, LevelsReader>;
+    /** Stopped by the camera watchdog: restarted like a crash. */
+    stalled: boolean;
   } | null = null;
   private scanning: Promise<void> = Promise.resolve();
+  /** A start or restart between deciding to run ffmpeg and the run existing. */
+  private starting: Promise<void> | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** Watches the camera while recording is wanted, also between failed restarts. */
+  private watchdog: NodeJS.Timeout | null = null;
   private wantRecording = false;
   private restartAttempts = 0;
   private pendingGap: { atMs: number } | null = null;
@@ -83,20 +113,25 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   private closed = false;
   private readonly log: Logger;
   private speechFiles: readonly string[] | undefined;
+  /** What this session records: picture, sound, or both. */
+  readonly subject: ReturnType<typeof captureSubject>;
+  private readonly runsDir: string;
 
   constructor(private readonly o: SessionOptions) {
     super();
     this.hearingId = o.hearingId;
     this.speechFiles = o.speechFiles;
     this.tracks = planTracks(o.sources);
-    this.log = o.logger.child({ hearingId: o.hearingId });
+    this.subject = captureSubject(this.tracks);
+    this.runsDir = o.runsDir ?? 'runs';
+    this.log = o.logger.child({ hearingId: o.hearingId, capture: this.runsDir });
   }
 
   private get hearingDir(): string {
     return this.o.spool.hearingDir(this.hearingId);
   }
   private runDir(n: number): string {
-    return path.join(this.hearingDir, 'runs', String(n).padStart(4, '0'));
+    return path.join(this.hearingDir, this.runsDir, String(n).padStart(4, '0'));
   }
 
   get recording(): boolean {
@@ -107,9 +142,32 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   async start(): Promise<void> {
     this.wantRecording = true;
     if (this.run) return;
-    await this.prepareSources();
-    await this.recoverRuns();
-    await this.startRun();
+    if (this.starting) return this.starting;
+    this.clearRestartTimer();
+    if (!this.watchdog) {
+      this.lastVideoCommitMs = this.o.clock.now();
+      this.watchdog = setInterval(() => this.checkCamera(), this.o.pollMs ?? 250);
+      this.watchdog.unref();
+    }
+    await this.trackStart(async () => {
+      await this.prepareSources();
+      await this.recoverRuns();
+      await this.startRun();
+    });
+  }
+
+  /** Runs a start so that halt() can wait for it: a run must never appear after halt returned. */
+  private trackStart(starting: () => Promise<void>): Promise<void> {
+    const p = starting().finally(() => {
+      if (this.starting === p) this.starting = null;
+    });
+    this.starting = p;
+    return p;
+  }
+
+  private clearRestartTimer(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
   }
 
   /** Speech microphones loop espeak-ng files: made once, cached in the spool, before ffmpeg starts. */
@@ -125,12 +183,19 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   /** Stops the current run (pause or stop); its last segment is committed. Idempotent. */
   async halt(): Promise<void> {
     this.wantRecording = false;
+    this.clearRestartTimer();
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    await this.starting?.catch(() => undefined);
     const run = this.run;
-    if (!run) return;
-    await run.ffmpeg.stop();
-    // The exit handler finishes the run; wait for it.
-    await this.scanning;
-    while (this.run) await new Promise((r) => setTimeout(r, 20));
+    if (run) {
+      await run.ffmpeg.stop();
+      // The exit handler finishes the run; wait for it.
+      await this.scanning;
+      while (this.run) await new Promise((r) => setTimeout(r, 20));
+    }
+    // Stopped while ffmpeg could not record (a camera still away): the gap lasted until now.
+    this.markGap(this.o.clock.now());
   }
 
   /** Finishes every run left behind by a crash of this node or of ffmpeg. */
@@ -149,8 +214,23 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }
   }
 
+  /**
+   * Where a crashed run's media ended, when its gap is not yet marked: a session that
+   * only recovers (the legacy single-run dir) hands it to the sessions that resume.
+   */
+  takePendingGap(): number | null {
+    const atMs = this.pendingGap?.atMs ?? null;
+    this.pendingGap = null;
+    return atMs;
+  }
+
+  /** Marks a gap that began at `atMs` once this session's next run has media. */
+  addPendingGap(atMs: number): void {
+    this.pendingGap = { atMs: Math.min(atMs, this.pendingGap?.atMs ?? atMs) };
+  }
+
   private async listRuns(): Promise<RunRecord[]> {
-    const dir = path.join(this.hearingDir, 'runs');
+    const dir = path.join(this.hearingDir, this.runsDir);
     let names: string[] = [];
     try {
       names = await fs.readdir(dir);
@@ -234,8 +314,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         .map((t) => [t.name, new LevelsReader(levelsFile(runDir, t.name))]),
     );
     const timer = setInterval(() => this.scheduleScan(), this.o.pollMs ?? 250);
-    this.run = { record, ffmpeg, timer, readers, levels };
-    this.lastVideoCommitMs = this.o.clock.now();
+    this.run = { record, ffmpeg, timer, readers, levels, stalled: false };
     // Wait a moment for the pid, then record it so a restarted node can stop an orphan.
     setTimeout(() => {
       if (this.run?.record === record && ffmpeg.pid) {
@@ -269,7 +348,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
             (st) => st.mtimeMs,
             () => this.o.clock.now(),
           );
-          run.record.t0Ms = Math.round(Math.min(written, this.o.clock.now())) - mediaMs(closed.endSeconds);
+          run.record.t0Ms =
+            Math.round(Math.min(written, this.o.clock.now()) - encoderLookaheadMs(track)) -
+            mediaMs(closed.endSeconds);
           await this.writeRun(run.record);
           this.onRunT0(run.record.t0Ms);
         }
@@ -282,14 +363,21 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
 
   private onRunT0(t0Ms: number): void {
     this.restartAttempts = 0;
+    this.markGap(t0Ms);
+  }
+
+  /** The pending gap, if any, ended at `endMs`: it goes on the record as a marker. */
+  private markGap(endMs: number): void {
     if (this.pendingGap) {
-      const gap = { atMs: this.pendingGap.atMs, endMs: Math.max(t0Ms, this.pendingGap.atMs) };
+      const gap = { atMs: this.pendingGap.atMs, endMs: Math.max(endMs, this.pendingGap.atMs) };
       this.pendingGap = null;
+      const seconds = ((gap.endMs - gap.atMs) / 1000).toFixed(3);
+      const what = this.subject === 'picture and sound' ? 'nothing' : `no ${this.subject}`;
       this.emit('marker', {
         markerId: crypto.randomUUID(),
         kind: 'recorder-restart',
         ...gap,
-        text: `Recording interrupted and restarted; nothing was recorded for ${((gap.endMs - gap.atMs) / 1000).toFixed(3)} s.`,
+        text: `Recording of the ${this.subject} interrupted and restarted; ${what} was recorded for ${seconds} s.`,
       });
     }
   }
@@ -353,9 +441,26 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   private checkCamera(): void {
-    if (!this.tracks.some((t) => t.name === 'video') || !this.run) return;
-    const silentFor = this.o.clock.now() - this.lastVideoCommitMs;
-    const lost = silentFor > 3 * this.o.segmentSeconds * 1000;
+    if (!this.tracks.some((t) => t.name === 'video') || !this.wantRecording) return;
+    const now = this.o.clock.now();
+    const silentFor = now - this.lastVideoCommitMs;
+    const limitMs = 3 * this.o.segmentSeconds * 1000;
+    const lost = silentFor > limitMs;
+    const run = this.run;
+    // A camera that stops sending without closing its connection leaves ffmpeg waiting
+    // for ever. A picture-only ffmpeg is stopped and restarted like a crashed one; one that
+    // also records sound is left alone, for its sound matters more than the picture.
+    if (
+      lost &&
+      run &&
+      !run.stalled &&
+      this.subject === 'picture' &&
+      now - Math.max(run.record.spawnedAtMs, this.lastVideoCommitMs) > limitMs
+    ) {
+      run.stalled = true;
+      this.log.warn({ run: run.record.n }, 'no video from a running ffmpeg; restarting it');
+      void run.ffmpeg.stop();
+    }
     if (lost !== this.cameraLost) {
       this.cameraLost = lost;
       this.emit('alarm', {
@@ -372,7 +477,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (!run) return;
     clearInterval(run.timer);
     await this.scheduleScan();
-    const crashed = !exit.requested;
+    const crashed = !exit.requested || run.stalled;
     try {
       await this.finishRun(run.record, crashed);
     } catch (error) {
@@ -391,16 +496,24 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         kind: 'ffmpeg-restarted',
         track: null,
         active: true,
-        message: `ffmpeg stopped unexpectedly (code ${exit.code}, signal ${exit.signal}); recording restarts`,
+        message: run.stalled
+          ? `the ${this.subject} ffmpeg got no video and was stopped; its recording restarts`
+          : `the ${this.subject} ffmpeg stopped unexpectedly (code ${exit.code}, signal ${exit.signal}); its recording restarts`,
       });
     }
     if (crashed && this.wantRecording && !this.closed) {
-      // Back off when ffmpeg cannot even start (a missing device): 0.5 s, 1 s, … 30 s.
-      const delay = Math.min(30_000, 500 * 2 ** this.restartAttempts++);
-      setTimeout(() => {
-        if (this.wantRecording && !this.run && !this.closed)
-          void this.startRun().catch((e: unknown) => this.log.error({ err: e }, 'could not restart ffmpeg'));
-      }, delay).unref();
+      // Back off when ffmpeg cannot even start (a missing device, a camera still away):
+      // 0.5 s, 1 s, … 5 s, so a camera that is back is recorded again within seconds.
+      const delay = Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** Math.min(this.restartAttempts++, 16));
+      this.clearRestartTimer();
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (this.wantRecording && !this.run && !this.starting && !this.closed)
+          void this.trackStart(() => this.startRun()).catch((e: unknown) =>
+            this.log.error({ err: e }, 'could not restart ffmpeg'),
+          );
+      }, delay);
+      this.restartTimer.unref();
     }
   }
 
@@ -454,7 +567,12 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     record.crashed = crashed;
     record.endMs = endMs;
     await this.writeRun(record);
-    if (crashed) this.pendingGap = { atMs: endMs ?? record.t0Ms ?? record.spawnedAtMs };
+    // Media this run kept ends an earlier gap where the run began (its first segment may
+    // have closed only now, so the scan never saw its T0); a failed restart that kept no
+    // media does not, and the gap begun by the earlier crash runs on.
+    if (endMs !== null) this.markGap(record.t0Ms ?? record.spawnedAtMs);
+    if (crashed && !(endMs === null && this.pendingGap))
+      this.pendingGap = { atMs: endMs ?? record.t0Ms ?? record.spawnedAtMs };
   }
 
   /** Stops recording if it runs; safe to call twice. */
@@ -463,6 +581,17 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     await this.halt();
     this.closed = true;
   }
+}
+
+/**
+ * How late ffmpeg lists a segment of this track after its media ended, beyond the
+ * pipeline's common delay. The AAC encoder hands out a frame's packet only once it has
+ * the next frame (1024 samples of look-ahead), so an audio segment closes a frame late;
+ * measured in one ffmpeg, mix lines come ~30 ms after video lines of the same media
+ * time. Without this, separately captured sound would sit a frame later than the picture.
+ */
+function encoderLookaheadMs(track: string): number {
+  return track === 'video' ? 0 : (1024 / AUDIO_SAMPLE_RATE) * 1000;
 }
 
 /** Live processes whose command line names `dir` (Linux /proc), plus `pid` if it still does. */

@@ -8,7 +8,9 @@
  *   hearing.json                 what the node was asked to do (state, segment length)
  *   journal/<track>.jsonl        committed segments, in seq order
  *   pending/<track>/<seq>.ts     committed segments not yet acknowledged by both
- *   runs/<n>/run.json, <track>/  one ffmpeg run's raw output (see session.ts)
+ *   runs/<n>/run.json, <track>/  one ffmpeg run's raw output (see session.ts); a node with
+ *                                a camera and microphones has runs-video/ and runs-audio/
+ *                                instead, one per capture group (hearing-capture.ts)
  */
 import crypto from 'node:crypto';
 import type { Dirent } from 'node:fs';

@@ -615,7 +615,8 @@ describe('recording faults', () => {
       const before = await repos.segments.listByHearing(hearingId);
       const orphans = () => ffmpegWritingInto(spoolDir);
       const orphan = orphans();
-      expect(orphan.length, 'the node runs ffmpeg').toBe(1);
+      // Picture and sound are captured by separate ffmpeg processes (decision 0010).
+      expect(orphan.length, 'the node runs an ffmpeg for the picture and one for the sound').toBe(2);
       first.kill('SIGKILL');
       await exited(first);
       const killedAt = Date.now();
@@ -634,12 +635,27 @@ describe('recording faults', () => {
       const orphanDiedAt = await until('the restarted node to stop the orphan', 30_000, () =>
         orphan.every((pid) => !running(pid)) ? Date.now() : null,
       );
-      const gap = await until('the recorder-restart marker', 60_000, async () =>
-        (await repos.markers.listByHearing(hearingId)).find((m) => m.kind === 'recorder-restart'),
+      // Each capture group marks its own gap, naming what it interrupted.
+      const gaps = await until(
+        'a recorder-restart marker for the picture and one for the sound',
+        60_000,
+        async () => {
+          const found = (await repos.markers.listByHearing(hearingId)).filter(
+            (m) => m.kind === 'recorder-restart',
+          );
+          return found.length >= 2 ? found : null;
+        },
       );
-      expect(gap.end_ms).not.toBeNull();
+      const gapOf = (track: string): Marker => {
+        const subject = track === 'video' ? 'picture' : 'sound';
+        const own = gaps.filter((m) => m.text.includes(`of the ${subject} `));
+        expect(own, `one recorder-restart marker names the ${subject}`).toHaveLength(1);
+        return own[0]!;
+      };
+      for (const g of gaps) expect(g.end_ms).not.toBeNull();
       expect(orphanDiedAt - killedAt, 'the orphan wrote on after its node died').toBeGreaterThanOrEqual(2000);
-      await until('10 s more of recording', 30_000, () => Date.now() - gap.end_ms! >= 10_000);
+      const lastGapEnd = Math.max(...gaps.map((g) => g.end_ms!));
+      await until('10 s more of recording', 30_000, () => Date.now() - lastGapEnd >= 10_000);
       await until('the recorder to be connected', 30_000, () =>
         stack.hub.gateway.nodeForCourtroom(DEMO.courtroomId),
       );
@@ -648,12 +664,12 @@ describe('recording faults', () => {
       await waitForManifest(repos, hearingId);
 
       const found = await checkCatalog(repos, objects, hearingId);
-      expect(found.gaps, 'exactly one recorder-restart marker').toHaveLength(1);
-      const at = gap.at_ms;
-      const end = gap.end_ms!;
-      expect(at).toBeLessThanOrEqual(end);
-      expect(at, 'the gap starts after recording started').toBeGreaterThan(t0);
-      expect(end, 'the gap ends after the node came back').toBeGreaterThan(killedAt);
+      expect(found.gaps, 'one recorder-restart marker for the picture, one for the sound').toHaveLength(2);
+      for (const gap of found.gaps) {
+        expect(gap.at_ms).toBeLessThanOrEqual(gap.end_ms!);
+        expect(gap.at_ms, 'the gap starts after recording started').toBeGreaterThan(t0);
+        expect(gap.end_ms!, 'the gap ends after the node came back').toBeGreaterThan(killedAt);
+      }
 
       // Everything registered before the kill is unchanged.
       for (const s of before) {
@@ -678,8 +694,11 @@ describe('recording faults', () => {
       }
 
       const recordedMs = stoppedAt - t0;
-      const gapMs = end - at;
       for (const [track, own] of found.byTrack) {
+        const gap = gapOf(track);
+        const at = gap.at_ms;
+        const end = gap.end_ms!;
+        const gapMs = end - at;
         expect(
           before.some((s) => s.track === track),
           `${track} had registered segments before the kill`,

@@ -1,8 +1,9 @@
 /**
- * Pure builders of the capture command: one ffmpeg process per recorder run takes
- * every source of the courtroom and writes each track — `video`, `mix`, `mic-1`…`mic-N` —
- * as MPEG-TS segments through ffmpeg's segment muxer, plus one levels file per
- * microphone. All tracks come from one process so they share one media clock.
+ * Pure builders of the capture command: one ffmpeg process per recorder run takes the
+ * sources it is given and writes each track — `video`, `mix`, `mic-1`…`mic-N` — as
+ * MPEG-TS segments through ffmpeg's segment muxer, plus one levels file per microphone.
+ * A recorder node gives the camera and the microphones to separate runs, so a lost camera
+ * never stops the sound (docs/decisions/0010-separate-camera-and-audio-capture.md).
  * docs/decisions/0003-segments-mpegts.md says why MPEG-TS and these flags.
  */
 import type { CameraSource, MicrophoneSource, NodeSources } from '../sources/sources.ts';
