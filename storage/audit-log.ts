@@ -57,12 +57,24 @@ export type AuditVerifyResult =
 
 export class AuditLog {
   /**
-   * Appends wait here and are written in batches: one multi-row insert (one commit, one
-   * fsync) for everything that arrived while the previous batch was being written.
+   * Appends wait here and are written in batches: one multi-row insert (one commit) for
+   * everything that arrived in the same turn of the event loop, or while the previous
+   * batch was being written. The first append of a batch waits for setImmediate:
+   * better-sqlite3 commits synchronously, so a drain started at once would write every
+   * request alone before the next socket's request is even read. An append resolves only
+   * once its batch is on disk (a crash loses nothing acknowledged); on the embedded
+   * catalog the fsync runs off the event loop while the next batch is written
+   * (storage/catalog/sqlite-deferred-sync.ts).
    */
   private waiting: { event: AuditEvent; resolve: (e: AuditEntry) => void; reject: (e: unknown) => void }[] =
     [];
   private draining = false;
+  /**
+   * The chain's tip after this process's last successful write, so a batch need not read
+   * it back first. Another process appending in between makes our insert collide on
+   * `seq` (the primary key); the tip is then forgotten and read again.
+   */
+  private tip: { seq: number; hash: string } | null = null;
 
   constructor(
     private readonly repo: AuditLogRepository,
@@ -75,7 +87,7 @@ export class AuditLog {
       this.waiting.push({ event, resolve, reject });
       if (!this.draining) {
         this.draining = true;
-        void this.drain();
+        setImmediate(() => void this.drain());
       }
     });
   }
@@ -85,8 +97,12 @@ export class AuditLog {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, 500);
         try {
-          const entries = await this.writeBatch(batch.map((b) => b.event));
-          batch.forEach((b, i) => b.resolve(entries[i]!));
+          const { entries, durable } = await this.writeBatch(batch.map((b) => b.event));
+          // Acknowledged only once on disk; the next batch need not wait for that.
+          durable.then(
+            () => batch.forEach((b, i) => b.resolve(entries[i]!)),
+            (error: unknown) => batch.forEach((b) => b.reject(error)),
+          );
         } catch (error) {
           for (const b of batch) b.reject(error);
         }
@@ -97,12 +113,19 @@ export class AuditLog {
     }
   }
 
-  /** Chains and inserts a batch; retries when another process (another hub) appended first. */
-  private async writeBatch(events: AuditEvent[]): Promise<AuditEntry[]> {
+  /**
+   * Chains and inserts a batch; retries when another process (another hub) appended
+   * first. Resolves once committed; `durable` once the commit is on disk.
+   */
+  private async writeBatch(events: AuditEvent[]): Promise<{ entries: AuditEntry[]; durable: Promise<void> }> {
     for (let attempt = 0; ; attempt++) {
-      const last = await this.repo.last();
-      let prev = last?.hash ?? AUDIT_GENESIS;
-      let seq = last?.seq ?? 0;
+      let tip = this.tip;
+      if (tip === null) {
+        const last = await this.repo.last();
+        tip = { seq: last?.seq ?? 0, hash: last?.hash ?? AUDIT_GENESIS };
+      }
+      let prev = tip.hash;
+      let seq = tip.seq;
       const entries = events.map((event): AuditEntry => {
         const unhashed: Unhashed = {
           seq: ++seq,
@@ -122,10 +145,13 @@ export class AuditLog {
         return entry;
       });
       try {
-        await this.repo.insertMany(entries);
-        return entries;
+        const { durable } = await this.repo.insertManyCommitted(entries);
+        const head = entries.at(-1);
+        this.tip = head ? { seq: head.seq, hash: head.hash } : tip;
+        return { entries, durable };
       } catch (error) {
         // A unique violation on seq means another writer appended first: re-read the tip.
+        this.tip = null;
         if (attempt >= 20) throw error;
         await new Promise((r) => setTimeout(r, Math.random() * 20));
       }

@@ -1,6 +1,7 @@
 /**
  * Builds the hub's express app without listening, so tests can mount it on any port.
- * Order matters: security headers, body parsing, health, then sessions (cookie), the
+ * Order matters: security headers, the hot GET routes (the player's playlists, behind a
+ * session or the administrator token), body parsing, health, then sessions (cookie), the
  * auth routes, CSRF for cookie sessions, and the API — reachable with a session or,
  * for scripts, the administrator token.
  */
@@ -24,7 +25,21 @@ export interface AppOptions {
     publicRoutes: RequestHandler[];
     /** The API's routers, behind a session or the administrator token. */
     routes: RequestHandler[];
+    /**
+     * GET routes answered first, right after the security headers, behind the session or
+     * the administrator token like `routes`: the player's playlists, which every viewer
+     * asks for every few seconds. They skip the body parser and the public routers (a GET
+     * has no body to parse, and no public path is theirs); their errors reach the same
+     * handlers as every other route's.
+     */
+    hotRoutes?: { path: string; handler: RequestHandler }[];
   };
+}
+
+/** The API's gate: a live session, or else the administrator token (scripts). */
+function sessionOrAdminToken(adminToken: string): RequestHandler {
+  const admin = requireAdminToken(adminToken);
+  return (req, res, next) => (req.user ? next() : admin(req, res, next));
 }
 
 export function createApp(options: AppOptions): Express {
@@ -32,19 +47,22 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(options.api?.auth.securityHeaders ?? securityHeaders());
+  const api = options.api;
+  const gate = api ? sessionOrAdminToken(api.adminToken) : null;
+  if (api && gate)
+    for (const hot of api.hotRoutes ?? []) app.get(hot.path, api.auth.authenticate, gate, hot.handler);
   app.use(express.json({ limit: '256kb' }));
   app.use(
     healthRoutes({ probes: options.probes, role: options.role, startedAt: options.startedAt ?? Date.now() }),
   );
-  if (options.api) {
-    const { auth } = options.api;
-    for (const r of options.api.publicRoutes) app.use(r);
+  if (api && gate) {
+    const { auth } = api;
+    for (const r of api.publicRoutes) app.use(r);
     app.use(auth.authenticate);
     app.use(auth.routes);
     app.use(auth.csrfProtection);
-    const admin = requireAdminToken(options.api.adminToken);
-    app.use('/api', (req, res, next) => (req.user ? next() : admin(req, res, next)));
-    for (const r of options.api.routes) app.use(r);
+    app.use('/api', gate);
+    for (const r of api.routes) app.use(r);
   }
   app.use('/api', notFoundHandler);
   app.use(notFoundHandler);

@@ -238,6 +238,7 @@ export async function startRole(
         auth: authOptionsFromConfig(config),
         probes: backends.probes,
         role,
+        catalogChanges: backends.catalog.changes,
       });
     }
     const app = hub?.app ?? createApp({ logger, probes: backends.probes, role });

@@ -313,6 +313,9 @@ function accountsSuite(dialect: CatalogDialect) {
       'a1',
     ]);
     expect((await repos.cases.activeAssignmentsOfUser(hj, T0 + 100 * HOUR)).map((a) => a.id)).toEqual(['a2']);
+    // Every assignment, whether in force or not: the policy tells ended from never assigned.
+    expect((await repos.cases.assignmentsOfUser(hj)).map((a) => a.id)).toEqual(['a1', 'a2']);
+    expect(await repos.cases.assignmentsOfUser('nobody')).toEqual([]);
     expect(await repos.cases.endAssignment('a2', T0 + 2 * HOUR)).toBe(true);
     expect(await repos.cases.endAssignment('a2', T0 + 3 * HOUR)).toBe(false);
     expect(await repos.cases.activeAssignment('case-2', hj, T0 + 2 * HOUR)).toBeUndefined();

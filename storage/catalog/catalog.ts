@@ -13,7 +13,9 @@ import {
   errorMessage,
   type Logger,
 } from '../../core/index.ts';
+import { UNTRACKED_CHANGES, trackSqlite, type CatalogChanges } from './catalog-changes.ts';
 import type { CatalogDialect } from './dialect.ts';
+import { deferredSyncOf, registerSqliteDeferredSync } from './sqlite-deferred-sync.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { CatalogSchema } from './schema.ts';
 
@@ -42,6 +44,8 @@ export class Catalog {
     private readonly describeTarget: string,
     /** PostgreSQL schema; Kysely must look for its migration tables there, not in any schema. */
     private readonly schema: string | undefined = undefined,
+    /** Whether anything cached reads depend on may have changed (SQLite only; see catalog-changes.ts). */
+    readonly changes: CatalogChanges = UNTRACKED_CHANGES,
   ) {}
 
   /** Opens a connection (pool); does not migrate. */
@@ -52,12 +56,15 @@ export class Catalog {
       const database = new Database(options.path);
       // WAL lets readers run beside the writer; synchronous=FULL makes every commit
       // durable on power loss, because an acknowledged registration must survive.
-      database.pragma('journal_mode = WAL');
+      const journal = database.pragma('journal_mode = WAL', { simple: true });
       database.pragma('synchronous = FULL');
       database.pragma('foreign_keys = ON');
       database.pragma('busy_timeout = 5000');
-      const db = new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database }) });
-      return new Catalog(db, 'sqlite', logger, options.path);
+      const tracked = trackSqlite(database);
+      const db = new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database: tracked.database }) });
+      // The audit log's batches commit without waiting for fsync inline (sqlite-deferred-sync.ts).
+      if (!database.memory && journal === 'wal') registerSqliteDeferredSync(db, `${database.name}-wal`);
+      return new Catalog(db, 'sqlite', logger, options.path, undefined, tracked.changes);
     }
     const pg = await import('pg');
     const schema = options.schema;
@@ -160,5 +167,6 @@ export class Catalog {
     if (this.closed) return;
     this.closed = true;
     await this.db.destroy();
+    await deferredSyncOf(this.db)?.close();
   }
 }

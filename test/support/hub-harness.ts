@@ -13,7 +13,10 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { openBackends, type Backends } from '../../cli/backends.ts';
 import { createLogger, loadConfig, type Logger } from '../../core/index.ts';
+import type { CatalogDialect } from '../../storage/index.ts';
 import { createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+import { dropPgSchema } from './catalog.ts';
+import { TEST_PG_URL, runId } from './services.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-7c1e0f';
 
@@ -78,11 +81,24 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-export async function startTestHub(options: { segmentSeconds?: number } = {}): Promise<TestHub> {
+export async function startTestHub(
+  options: {
+    segmentSeconds?: number;
+    /** The catalog: the embedded SQLite file (default), or a fresh schema of the test PostgreSQL. */
+    catalog?: CatalogDialect;
+  } = {},
+): Promise<TestHub> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-hub-'));
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
-  const config = loadConfig({ HATTAMA_DATA_DIR: dataDir, HATTAMA_LOG_LEVEL: 'silent' });
+  const pgSchema = options.catalog === 'postgres' ? runId('hub_') : null;
+  const config = loadConfig({
+    HATTAMA_DATA_DIR: dataDir,
+    HATTAMA_LOG_LEVEL: 'silent',
+    ...(pgSchema
+      ? { HATTAMA_CATALOG: 'postgres', HATTAMA_DATABASE_URL: TEST_PG_URL, HATTAMA_DATABASE_SCHEMA: pgSchema }
+      : {}),
+  });
   const backends = await openBackends(config, logger);
   const hub = createHub({
     repos: backends.repos,
@@ -94,6 +110,7 @@ export async function startTestHub(options: { segmentSeconds?: number } = {}): P
     segmentSeconds: options.segmentSeconds ?? 4,
     probes: backends.probes,
     role: 'hub',
+    catalogChanges: backends.catalog.changes,
   });
   const server = http.createServer(hub.app);
   hub.attach(server);
@@ -135,6 +152,7 @@ export async function startTestHub(options: { segmentSeconds?: number } = {}): P
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await backends.close();
+      if (pgSchema) await dropPgSchema(pgSchema);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -78,7 +78,14 @@ type Marked = Request & { [AUTHENTICATED]?: true };
 
 function attach(req: Request, s: ResolvedSession): void {
   req.user = s.user;
-  req.auth = { sessionId: s.sessionId, csrfToken: s.csrfToken, expiresAt: s.expiresAt };
+  req.auth = {
+    sessionId: s.sessionId,
+    // Read through: the session computes it on first use (sessions.ts).
+    get csrfToken() {
+      return s.csrfToken;
+    },
+    expiresAt: s.expiresAt,
+  };
 }
 
 /**

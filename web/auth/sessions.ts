@@ -242,10 +242,15 @@ export class SessionService {
     // One write per minute at most (or per tenth of the idle time), not one per request.
     if (now - session.last_seen_at >= Math.min(60_000, settings.idleMs / 10))
       await repos.sessions.touch(sessionId, now);
+    // The CSRF token is an HMAC: made only when asked for (the log-in answer, /me, a
+    // state-changing request), not on every GET.
+    let csrfToken: string | undefined;
     return {
       user: authUser(user),
       sessionId,
-      csrfToken: csrfTokenFor(token),
+      get csrfToken() {
+        return (csrfToken ??= csrfTokenFor(token));
+      },
       expiresAt: Math.min(session.expires_at, now + settings.idleMs),
     };
   }

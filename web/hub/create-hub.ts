@@ -9,7 +9,10 @@ import crypto from 'node:crypto';
 import { loadConfig, type Clock, type Logger } from '../../core/index.ts';
 import {
   AuditLog,
+  UNTRACKED_CHANGES,
   UrlSigner,
+  cachedReads,
+  type CatalogChanges,
   type JobQueue,
   type ObjectStore,
   type Repositories,
@@ -48,6 +51,12 @@ export interface HubOptions {
   auth?: Pick<AuthOptions, 'settings' | 'cookieSecure' | 'https' | 'mediaOrigins'>;
   probes: readonly BackendProbe[];
   role: string;
+  /**
+   * The catalog's change token (`Catalog.changes`): with it the reads behind every
+   * authorised request (session, viewer, hearing, sealed ranges) are kept in memory and
+   * re-read as soon as the catalog changes. Without it they are read on every request.
+   */
+  catalogChanges?: CatalogChanges;
 }
 
 export interface Hub {
@@ -72,24 +81,31 @@ export function createHub(options: HubOptions): Hub {
     auth: options.auth ?? authOptionsFromConfig(defaults),
   };
   const audit = new AuditLog(o.repos.auditLog, o.clock);
+  // The services that answer authorised requests read through the cache; writes pass through.
+  const reads = cachedReads(o.repos, o.catalogChanges ?? UNTRACKED_CHANGES);
   const gateway = new RecorderGateway({ repos: o.repos, clock: o.clock, logger: o.logger });
   const auth = createAuth({
-    repos: o.repos,
+    repos: reads,
     clock: o.clock,
     logger: o.logger.child({ part: 'auth' }),
     audit,
     ...o.auth,
   });
-  const live = new LiveGateway({ sessions: auth.sessions, recorders: gateway, logger: o.logger });
+  const live = new LiveGateway({
+    sessions: auth.sessions,
+    recorders: gateway,
+    clock: o.clock,
+    logger: o.logger,
+  });
   const access = new AccessService({
-    repos: o.repos,
+    repos: reads,
     audit,
     clock: o.clock,
     logger: o.logger,
     courtNetworks: o.courtNetworks,
   });
   const hearings = new HearingsService({
-    repos: o.repos,
+    repos: reads,
     objects: o.objects,
     gateway,
     clock: o.clock,
@@ -126,7 +142,7 @@ export function createHub(options: HubOptions): Hub {
     },
   });
   const player = playerRoutes({
-    repos: o.repos,
+    repos: reads,
     objects: o.objects,
     signer: o.signer,
     hearings,
@@ -150,8 +166,9 @@ export function createHub(options: HubOptions): Hub {
         openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' }),
         uiRoutes({ hlsJsPath: hlsJsFile() }),
       ],
+      hotRoutes: [player.playlist],
       routes: [
-        player,
+        player.router,
         auditRoutes({ repos: o.repos, access }),
         copiesRoutes({
           repos: o.repos,
@@ -166,7 +183,7 @@ export function createHub(options: HubOptions): Hub {
         adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
         // Last: its /api/hearings/:id/:command would otherwise take /copies and the like.
-        hearingsRoutes({ hearings, repos: o.repos, objects: o.objects, access, clock: o.clock }),
+        hearingsRoutes({ hearings, repos: o.repos, objects: o.objects, access, audit, clock: o.clock }),
       ],
     },
   });

@@ -1,5 +1,6 @@
 // The review player's server side: HLS playlists, their service, and the hub-signed /objects route.
 export { hlsJsFile } from './assets.ts';
+export { MIN_COMPRESSED_BYTES, acceptsGzip, gzipOnce } from './compressed-body.ts';
 export { HearingMediaCache, type CacheableHearing, type HearingRows } from './hearing-media-cache.ts';
 export {
   GAP_TOLERANCE_MS,

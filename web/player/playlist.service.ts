@@ -85,7 +85,8 @@ interface CachedUrl {
 
 interface CachedPlaylist {
   fingerprint: string;
-  text: string;
+  /** The UTF-8 bytes, ready to send: a two-hour track's is ~270 kB, not re-encoded per request. */
+  body: Buffer;
   /** When the oldest URL in it was signed: the text is reused while that URL is fresh enough. */
   oldestSignedAt: number;
 }
@@ -100,7 +101,7 @@ export class PlaylistService {
   private readonly maxCachedPlaylists: number;
   private readonly urls = new Map<string, CachedUrl>();
   private readonly playlists = new Map<string, CachedPlaylist>();
-  private readonly masters = new Map<string, { fingerprint: string; text: string }>();
+  private readonly masters = new Map<string, { fingerprint: string; body: Buffer }>();
   private readonly timelines = new Map<string, { fingerprint: string; shared: SharedTimeline }>();
 
   constructor(options: PlaylistServiceOptions) {
@@ -130,6 +131,11 @@ export class PlaylistService {
    * NotFoundError while nothing has been recorded (a scheduled hearing).
    */
   master(media: HearingMedia): string {
+    return this.masterBody(media).toString('utf8');
+  }
+
+  /** The master playlist as the bytes to send (cached while the hearing's rows are the same). */
+  masterBody(media: HearingMedia): Buffer {
     if (!media.tracks.some((t) => t.kind === 'video' || t.kind === 'audio'))
       throw new NotFoundError(`hearing ${media.hearing.id} has no recording to play yet`, {
         hearingId: media.hearing.id,
@@ -137,10 +143,10 @@ export class PlaylistService {
     const fingerprint = fingerprintOf(media);
     const cacheKey = `${media.hearing.id}\nmaster`;
     const cached = this.masters.get(cacheKey);
-    if (cached && cached.fingerprint === fingerprint) return cached.text;
-    const text = this.renderMaster(media);
-    boundedSet(this.masters, cacheKey, { fingerprint, text }, this.maxCachedPlaylists);
-    return text;
+    if (cached && cached.fingerprint === fingerprint) return cached.body;
+    const body = Buffer.from(this.renderMaster(media), 'utf8');
+    boundedSet(this.masters, cacheKey, { fingerprint, body }, this.maxCachedPlaylists);
+    return body;
   }
 
   private renderMaster(media: HearingMedia): string {
@@ -163,6 +169,15 @@ export class PlaylistService {
 
   /** One track's media playlist with fresh (or fresh enough) segment URLs. NotFoundError for an unknown track. */
   async media(media: HearingMedia & { track: string }): Promise<string> {
+    return (await this.mediaBody(media)).toString('utf8');
+  }
+
+  /**
+   * The media playlist as the bytes to send. Reused while every URL in it keeps at least
+   * (expiry − refresh window) of its life and the segment set, state and exclusions are
+   * the same; otherwise rendered again (re-signing only the URLs that aged out).
+   */
+  async mediaBody(media: HearingMedia & { track: string }): Promise<Buffer> {
     if (!media.tracks.some((t) => t.name === media.track)) {
       throw new NotFoundError(`hearing ${media.hearing.id} has no track ${media.track}`, {
         hearingId: media.hearing.id,
@@ -175,23 +190,26 @@ export class PlaylistService {
     const cacheKey = `${media.hearing.id}\n${media.track}\n${rangesKey(media.excludeRanges)}`;
     const cached = this.playlists.get(cacheKey);
     if (cached && cached.fingerprint === fingerprint && this.fresh(cached.oldestSignedAt, this.clock.now())) {
-      return cached.text;
+      return cached.body;
     }
     const shared = this.shared(media, fingerprint);
     const timeline = this.timelineOf(media, media.track, shared);
     const signed = await this.signAll(timeline.entries.map((e) => e.segment.object_key));
-    const text = renderMediaPlaylist({
-      timeline,
-      uris: signed.urls,
-      ended: media.hearing.state === 'stopped',
-    });
+    const body = Buffer.from(
+      renderMediaPlaylist({
+        timeline,
+        uris: signed.urls,
+        ended: media.hearing.state === 'stopped',
+      }),
+      'utf8',
+    );
     boundedSet(
       this.playlists,
       cacheKey,
-      { fingerprint, text, oldestSignedAt: signed.oldestSignedAt },
+      { fingerprint, body, oldestSignedAt: signed.oldestSignedAt },
       this.maxCachedPlaylists,
     );
-    return text;
+    return body;
   }
 
   /** Maps wall-clock time to the main track's playing time and back. */

@@ -52,9 +52,16 @@ export function createOnSiteMatcher(courtNetworks: readonly string[]): (address:
     const net = parseCourtNetwork(cidr);
     list.addSubnet(net.address, net.prefix, net.family);
   }
+  // BlockList.check builds a SocketAddress per call; a hub sees few distinct addresses.
+  const known = new Map<string, boolean>();
   return (address) => {
+    const cached = known.get(address);
+    if (cached !== undefined) return cached;
     const { host, family } = parseAddress(address);
-    return list.check(host, family);
+    const inside = list.check(host, family);
+    if (known.size >= 4096) known.clear();
+    known.set(address, inside);
+    return inside;
   };
 }
 

@@ -4,7 +4,7 @@
  * object store — the hub-signed /objects route. Every playlist and segment served, and
  * every refusal, is in the audit log.
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { ValidationError, idSchema, isoTime, type Clock } from '../../core/index.ts';
 import type { AuditLog, ObjectStore, Repositories, UrlSigner } from '../../storage/index.ts';
@@ -15,6 +15,9 @@ import { parseOrThrow } from '../middlewares/validate.ts';
 import {
   HLS_CONTENT_TYPE,
   HearingMediaCache,
+  MIN_COMPRESSED_BYTES,
+  acceptsGzip,
+  gzipOnce,
   PlaylistService,
   signedObjectsRoutes,
   type HearingMedia,
@@ -27,6 +30,8 @@ export const fileParam = z.object({
 });
 export const positionQuery = z.object({ t: z.string().min(1).max(40) });
 const wallClockParam = z.iso.datetime({ offset: true });
+/** What express's res.send gave playlists before they were sent as cached bytes. */
+const PLAYLIST_CONTENT_TYPE = `${HLS_CONTENT_TYPE}; charset=utf-8`;
 
 export interface PlayerRoutesDeps {
   repos: Repositories;
@@ -41,7 +46,24 @@ export interface PlayerRoutesDeps {
   userOf: (req: Request) => Promise<AuthUser | null>;
 }
 
-export function playerRoutes(d: PlayerRoutesDeps): Router {
+/** A GET route the app answers before everything but the security headers (app.ts `hotRoutes`). */
+export interface HotRoute {
+  path: string;
+  handler: RequestHandler;
+}
+
+export interface PlayerRoutes {
+  /** Deep-link positions and, for the local store, the hub-signed /objects route. */
+  router: Router;
+  /**
+   * The playlists: every viewer's player asks for one every few seconds, so the app
+   * mounts this route first (behind the session or the administrator token, like every
+   * API route) rather than after the body parser and the public routers.
+   */
+  playlist: HotRoute;
+}
+
+export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
   const r = Router();
   const playlists = new PlaylistService({
     objects: d.objects,
@@ -61,15 +83,27 @@ export function playerRoutes(d: PlayerRoutesDeps): Router {
     return { hearing, tracks: rows.tracks, segments: rows.segments, excludeRanges: decision.excludeRanges };
   }
 
-  r.get('/api/hearings/:id/hls/:file', async (req, res) => {
+  const playlist: RequestHandler = async (req, res) => {
     const { id, file } = parseOrThrow(fileParam, req.params, 'playlist');
     const hearing = await d.hearings.get(id);
     const media = await mediaFor(req, hearing, file);
     const name = file.slice(0, -'.m3u8'.length);
-    const text =
-      name === 'master' ? playlists.master(media) : await playlists.media({ ...media, track: name });
-    res.type(HLS_CONTENT_TYPE).set('Cache-Control', 'private, no-store').send(text);
-  });
+    const body =
+      name === 'master' ? playlists.masterBody(media) : await playlists.mediaBody({ ...media, track: name });
+    // The cached bytes (or their cached gzip) as they are: no ETag (the answer is no-store,
+    // and hashing a 270 kB playlist on every request would cost more than the request).
+    res.statusCode = 200;
+    res.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('Vary', 'Accept-Encoding');
+    let sent = body;
+    if (body.length >= MIN_COMPRESSED_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
+      sent = await gzipOnce(body);
+      res.setHeader('Content-Encoding', 'gzip');
+    }
+    res.setHeader('Content-Length', sent.length);
+    res.end(sent);
+  };
 
   r.get('/api/hearings/:id/position', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'hearing id');
@@ -123,5 +157,5 @@ export function playerRoutes(d: PlayerRoutesDeps): Router {
       }),
     );
   }
-  return r;
+  return { router: r, playlist: { path: '/api/hearings/:id/hls/:file', handler: playlist } };
 }

@@ -1,8 +1,33 @@
 /** Raw rows of the append-only audit log. The chain itself is kept by storage/audit-log.ts. */
+import { CompiledQuery } from 'kysely';
 import type { CatalogDb } from '../catalog.ts';
 import type { AuditEntry } from '../schema.ts';
+import { deferredSyncOf } from '../sqlite-deferred-sync.ts';
+
+/** Every column, in the order the multi-row insert binds them. */
+const COLUMNS = [
+  'seq',
+  'at_ms',
+  'actor',
+  'role',
+  'action',
+  'hearing_id',
+  'target',
+  'address',
+  'verdict',
+  'reason',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof AuditEntry)[];
 
 export class AuditLogRepository {
+  /**
+   * The SQL of a multi-row insert by number of rows. Every authorised playlist appends an
+   * entry, and building and compiling the Kysely query for a batch cost more than
+   * the rest of the append; the text depends only on the row count.
+   */
+  private readonly insertSql = new Map<number, string>();
+
   constructor(private readonly db: CatalogDb) {}
 
   async last(): Promise<AuditEntry | undefined> {
@@ -14,13 +39,47 @@ export class AuditLogRepository {
     await this.db.insertInto('audit_log').values(entry).execute();
   }
 
-  /** One statement, so a batch is committed whole or not at all. */
+  /** One statement, so a batch is committed whole or not at all; resolves once durable. */
   async insertMany(entries: readonly AuditEntry[]): Promise<void> {
-    if (entries.length > 0)
-      await this.db
-        .insertInto('audit_log')
-        .values([...entries])
-        .execute();
+    await (
+      await this.insertManyCommitted(entries)
+    ).durable;
+  }
+
+  /**
+   * As insertMany, but resolves as soon as the batch has committed, with `durable`
+   * resolving once it is on disk: the audit log starts the next batch meanwhile and
+   * acknowledges this one only when `durable` resolves.
+   */
+  async insertManyCommitted(entries: readonly AuditEntry[]): Promise<{ durable: Promise<void> }> {
+    const done = { durable: Promise.resolve() };
+    if (entries.length === 0) return done;
+    const parameters = entries.flatMap((e) => COLUMNS.map((c) => e[c]));
+    let sql = this.insertSql.get(entries.length);
+    if (sql === undefined) {
+      const rows = entries.map((e) => Object.fromEntries(COLUMNS.map((c) => [c, e[c]])) as AuditEntry);
+      const compiled = this.db.insertInto('audit_log').values(rows).compile();
+      // Kept only if Kysely bound exactly these values in this order (it does today).
+      const same =
+        compiled.parameters.length === parameters.length &&
+        compiled.parameters.every((v, i) => v === parameters[i]);
+      if (!same) {
+        await this.db.executeQuery(compiled);
+        return done;
+      }
+      sql = compiled.sql;
+      if (this.insertSql.size < 1000) this.insertSql.set(entries.length, sql);
+    }
+    const query = CompiledQuery.raw(sql, parameters);
+    // On the embedded catalog the fsync is made off the event loop (sqlite-deferred-sync.ts);
+    // elsewhere a commit is durable when it returns.
+    const deferred = deferredSyncOf(this.db);
+    if (deferred) {
+      const { synced } = await deferred.run((conn) => conn.executeQuery(query));
+      return { durable: synced };
+    }
+    await this.db.executeQuery(query);
+    return done;
   }
 
   /** Entries in chain order, from `afterSeq` (exclusive), at most `limit`. */
