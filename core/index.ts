@@ -8,3 +8,4 @@ export * from './canonical-json.ts';
 export * from './domain.ts';
 export * from './recorder-protocol.ts';
 export * from './sha256-file.ts';
+export * from './time-ranges.ts';

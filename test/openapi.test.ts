@@ -557,6 +557,48 @@ describe('(c) real answers match the document', () => {
     });
   });
 
+  it("maps the secretary's hearing's microphones to its case's participants and labels, and refuses bad mappings", async () => {
+    const participants = (await call(secretary, 'GET', `/api/cases/${DEMO.caseId}/participants`)).body as {
+      participants: { id: string; name: string }[];
+    };
+    expect(participants.participants.length).toBeGreaterThan(0);
+    const json = {
+      speakers: [
+        { track: 'mic-1', label: 'Судья' },
+        { track: 'mic-2', participantId: participants.participants[0]!.id },
+      ],
+    };
+    // The recorded hearing's judge maps it (the demo hearing was made by the demo, not by a secretary's account).
+    const set = await call(judge, 'PUT', `/api/hearings/${hearingId}/speakers`, { json });
+    expect(set.body).toMatchObject({ hearingId, speakers: [{ track: 'mic-1' }, { track: 'mic-2' }] });
+    expect((await call(party, 'GET', `/api/hearings/${hearingId}/speakers`)).body).toEqual(set.body);
+    const detail = (await call(party, 'GET', `/api/hearings/${hearingId}`)).body as {
+      tracks: { name: string; speaker: string | null }[];
+      speakers: unknown[];
+    };
+    expect(detail.speakers).toHaveLength(2);
+    expect(detail.tracks.find((t) => t.name === 'mic-1')?.speaker).toBe('Судья');
+    expect(
+      (
+        await call(judge, 'PUT', `/api/hearings/${hearingId}/speakers`, {
+          json: {
+            speakers: [
+              { track: 'mic-1', label: 'a' },
+              { track: 'mic-1', label: 'b' },
+            ],
+          },
+        })
+      ).body,
+    ).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await call(party, 'PUT', `/api/hearings/${hearingId}/speakers`, { json })).body).toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect(
+      (await call(judge, 'PUT', `/api/hearings/${hearingId}/speakers`, { json, csrf: false })).body,
+    ).toMatchObject({ code: 'CSRF_FAILED' });
+    expect((await call(judge, 'PUT', '/api/hearings/h-does-not-exist/speakers', { json })).status).toBe(404);
+  });
+
   it('creates a hearing for the secretary, refuses a duplicate, and refuses commands its state or name does not allow', async () => {
     const json = {
       id: 'h-openapi',
@@ -632,8 +674,13 @@ describe('(c) real answers match the document', () => {
       code: 'NOT_FOUND',
     });
     expect((await call(party, 'GET', '/api/courtrooms')).status).toBe(200);
+    // A secretary prepares the cases of her own court; another court's are refused.
+    expect(
+      (await call(secretary, 'POST', '/api/cases', { json: { number: '2-78/2026', courtId: 'court-oa' } }))
+        .body,
+    ).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'not-of-this-court' } });
     const created = await call(secretary, 'POST', '/api/cases', {
-      json: { number: '2-77/2026', courtId: 'court-oa' },
+      json: { number: '2-77/2026', courtId: DEMO.courtId },
     });
     const caseId = (created.body as { id: string }).id;
     expect((await call(a, 'GET', '/api/cases')).status).toBe(200);
@@ -644,6 +691,14 @@ describe('(c) real answers match the document', () => {
         })
       ).status,
     ).toBe(201);
+    expect((await call(secretary, 'GET', `/api/cases/${caseId}/participants`)).body).toMatchObject({
+      caseId,
+      participants: [{ name: 'Demo Party', capacity: 'party', hasAccount: true }],
+    });
+    expect((await call(operator, 'GET', `/api/cases/${caseId}/participants`)).body).toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect((await call(a, 'GET', '/api/cases/c-none/participants')).status).toBe(404);
     expect(
       (
         await call(a, 'POST', `/api/cases/${caseId}/assignments`, {

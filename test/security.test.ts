@@ -408,11 +408,17 @@ async function recordThroughApi(s: Stack, id: string, seconds: number): Promise<
 // Table 1: account × hearing × action × place
 
 type HearingAction =
-  'hearing.view' | 'recording.play' | 'recording.download' | 'marker.add' | 'range.seal' | 'hearing.operate';
+  | 'hearing.view'
+  | 'recording.play'
+  | 'recording.download'
+  | 'marker.add'
+  | 'range.seal'
+  | 'hearing.operate'
+  | 'hearing.edit';
 interface HearingRoute {
   name: string;
   action: HearingAction;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: (id: string) => string;
   body?: unknown;
 }
@@ -459,6 +465,19 @@ const HEARING_ROUTES: readonly HearingRoute[] = [
     body: SEAL,
   },
   {
+    name: 'read the microphone mapping',
+    action: 'hearing.view',
+    method: 'GET',
+    path: (id) => `/api/hearings/${id}/speakers`,
+  },
+  {
+    name: 'map the microphones',
+    action: 'hearing.edit',
+    method: 'PUT',
+    path: (id) => `/api/hearings/${id}/speakers`,
+    body: { speakers: [{ track: 'mic-1', label: 'Probe' }] },
+  },
+  {
     name: 'ask for a copy',
     action: 'recording.download',
     method: 'POST',
@@ -478,13 +497,18 @@ const HEARING_ROUTES: readonly HearingRoute[] = [
  * web/policy: null where the account may do this, else the reason it is refused.
  */
 function refusalOf(a: Account, h: HearingFacts, action: HearingAction, onSite: boolean): string | null {
-  const runs = action === 'marker.add' || action === 'hearing.operate' || action === 'range.seal';
+  const runs =
+    action === 'marker.add' ||
+    action === 'hearing.operate' ||
+    action === 'range.seal' ||
+    action === 'hearing.edit';
   const copy = action === 'recording.download';
   switch (a.role) {
     case 'administrator':
       return 'role-cannot'; // administrators run the system; evidence is for the case's people
     case 'operator':
-      if (action === 'range.seal' || copy) return 'role-cannot';
+      // They run the recording; sealing and the secretary's form (microphones) are not theirs.
+      if (action === 'range.seal' || action === 'hearing.edit' || copy) return 'role-cannot';
       if (!a.courts?.includes(h.courtId)) return 'not-of-this-court';
       if (action !== 'recording.play') return null;
       if (h.visibility === 'closed') return 'closed-hearing-not-for-operators';
@@ -506,8 +530,8 @@ function refusalOf(a: Account, h: HearingFacts, action: HearingAction, onSite: b
       // They review online; copies are for the case.
       if (runs || copy) return 'role-cannot';
       if (a.assigned?.includes(h.caseId)) return null;
-      // An ended assignment reads as none: the hub loads only assignments in force, so the
-      // policy's 'assignment-not-active' is not reached through the API (reported, left).
+      // Assigned, but not now: told apart from never assigned.
+      if (a.assignmentEnded?.includes(h.caseId)) return 'assignment-not-active';
       return 'not-assigned-to-case';
     case 'auditor':
       return runs || copy ? 'role-cannot' : 'auditor-reads-log-only';
@@ -559,7 +583,31 @@ interface SystemRoute {
   reason?: (a: Account) => string;
 }
 const isAdmin = (a: Account) => a.role === 'administrator';
-const prepares = (a: Account) => a.role === 'administrator' || a.role === 'secretary';
+/** Cases of the demo court are prepared by its secretaries and by administrators. */
+const prepares = (a: Account) =>
+  a.role === 'administrator' || (a.role === 'secretary' && (a.courts ?? []).includes('demo-court'));
+const preparesRefusal = (a: Account) => (a.role === 'secretary' ? 'not-of-this-court' : 'role-cannot');
+/** Who sees the demo case's participants (web/policy decideCase, written out independently). */
+function demoCaseReadRefusal(a: Account): string | null {
+  switch (a.role) {
+    case 'administrator':
+      return null;
+    case 'secretary':
+      return (a.courts ?? []).includes('demo-court') ? null : 'not-of-this-court';
+    case 'judge':
+      return a.login === 'demo-judge' ? null : 'not-the-hearings-staff';
+    case 'operator':
+      return 'role-cannot';
+    case 'party':
+    case 'representative':
+      return a.cases?.includes('demo-case') ? null : 'not-a-participant';
+    case 'higher-court-judge':
+      if (a.assigned?.includes('demo-case')) return null;
+      return a.assignmentEnded?.includes('demo-case') ? 'assignment-not-active' : 'not-assigned-to-case';
+    case 'auditor':
+      return 'auditor-reads-log-only';
+  }
+}
 const SYSTEM_ROUTES: readonly SystemRoute[] = [
   {
     name: 'list the users',
@@ -620,16 +668,26 @@ const SYSTEM_ROUTES: readonly SystemRoute[] = [
     method: 'POST',
     path: () => '/api/cases',
     body: { number: '2-0777/2026', courtId: 'demo-court' },
-    action: 'admin.manage',
+    action: 'case.prepare',
     allowed: prepares,
+    reason: preparesRefusal,
   },
   {
     name: 'join a case as its party',
     method: 'POST',
     path: () => '/api/cases/demo-case/participants',
     body: { name: 'Probe', capacity: 'party', userLogin: 'party-b' },
-    action: 'admin.manage',
+    action: 'case.prepare',
     allowed: prepares,
+    reason: preparesRefusal,
+  },
+  {
+    name: "see the case's participants",
+    method: 'GET',
+    path: () => '/api/cases/demo-case/participants',
+    action: 'case.read',
+    allowed: (a) => demoCaseReadRefusal(a) === null,
+    reason: (a) => demoCaseReadRefusal(a)!,
   },
   {
     name: 'register a recorder node',
@@ -731,10 +789,10 @@ const foreignCopyProbes: Probe[] = ACCOUNTS.filter((a) => a.login !== 'demo-part
       }),
     status: 403,
     code: 'FORBIDDEN',
-    reason: 'role-cannot',
+    reason: 'not-the-copy-requester',
     audit: {
       action: 'copy.download',
-      reason: 'role-cannot',
+      reason: 'not-the-copy-requester',
       actor: a.login,
       hearingId: HEARINGS.openA.id,
       address: place.from,
@@ -980,6 +1038,12 @@ const WRITE_ROUTES: readonly WriteRoute[] = [
     method: 'POST',
     path: () => `/api/hearings/${HEARINGS.openA.id}/sealed-ranges`,
     body: SEAL,
+  },
+  {
+    as: 'demo-judge',
+    method: 'PUT',
+    path: () => `/api/hearings/${HEARINGS.openA.id}/speakers`,
+    body: { speakers: [{ track: 'mic-1', label: 'Forged' }] },
   },
   ...(['start', 'pause', 'resume', 'stop'] as const).map((c): WriteRoute => ({
     as: 'demo-judge',

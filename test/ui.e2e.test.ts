@@ -374,9 +374,71 @@ describe.skipIf(!hasChromium)('the hub in real Chromium', () => {
           { timeout: 30_000 },
         )
         .toBeGreaterThanOrEqual(1);
+      // The alarm's icon is drawn (inline SVG, not a glyph the browser's fonts may lack) and named.
+      const icon = page
+        .locator('[data-testid="alarm-item"][data-kind="microphone-silent"][data-track="mic-4"]')
+        .first()
+        .getByTestId('alarm-icon');
+      expect(await icon.evaluate((el) => el.namespaceURI)).toBe('http://www.w3.org/2000/svg');
+      expect(await icon.getAttribute('role')).toBe('img');
+      expect(await icon.getAttribute('aria-label')).toBeTruthy();
+      expect((await icon.boundingBox())?.width ?? 0).toBeGreaterThan(10);
       await shot(page, 'console');
     } finally {
       await hub.hearings.command(live.id, 'stop');
+    }
+    await context.close();
+  });
+
+  it('lets the secretary say which microphone belongs to whom: a participant of the case or a name', async () => {
+    const repos = running.backends!.repos;
+    const { context, page } = await newPage();
+    await login(page, 'demo-secretary');
+    await page.goto(`${base}/secretary`);
+    await page.getByTestId('secretary-courtroom').selectOption('demo-room');
+    await page.getByTestId('secretary-case').selectOption('demo-case');
+    const mic = (container: string, track: string) =>
+      page.locator(`[data-testid="${container}"] [data-testid="mic-speaker"][data-track="${track}"]`);
+    // The case's participants are offered once the case is chosen (GET /api/cases/:id/participants).
+    await expect
+      .poll(() => mic('secretary-mics', 'mic-2').locator('option[value="p:demo-case-demo-party"]').count())
+      .toBe(1);
+    await mic('secretary-mics', 'mic-1').selectOption('label');
+    await page
+      .locator('[data-testid="secretary-mics"] [data-testid="mic-label"][data-track="mic-1"]')
+      .fill('Судья');
+    await mic('secretary-mics', 'mic-2').selectOption('p:demo-case-demo-party');
+    await page.getByTestId('secretary-title').fill('Microphones');
+    await page.getByTestId('secretary-judge').fill('Demo Judge');
+    await page.getByTestId('secretary-submit').click();
+    const link = page.getByTestId('secretary-hearing-link');
+    await expect.poll(() => link.getAttribute('data-hearing-id'), { timeout: 15_000 }).toMatch(/^h-/);
+    const hearingId = (await link.getAttribute('data-hearing-id'))!;
+    expect(
+      (await repos.speakers.speakersOfHearing(hearingId)).map((x) => [x.track, x.participantId, x.label]),
+    ).toEqual([
+      ['mic-1', null, 'Судья'],
+      ['mic-2', 'demo-case-demo-party', null],
+    ]);
+    // The second form loads the mapping as stored, and saves a change.
+    await page.getByTestId('speakers-hearing').selectOption(hearingId);
+    await expect.poll(() => mic('speakers-rows', 'mic-2').inputValue()).toBe('p:demo-case-demo-party');
+    expect(await mic('speakers-rows', 'mic-1').inputValue()).toBe('label');
+    await mic('speakers-rows', 'mic-3').selectOption('p:demo-case-demo-representative');
+    await page.getByTestId('speakers-save').click();
+    await expect.poll(() => page.getByTestId('speakers-message').getAttribute('data-kind')).toBe('ok');
+    expect((await repos.speakers.speakersOfHearing(hearingId)).map((x) => x.track)).toEqual([
+      'mic-1',
+      'mic-2',
+      'mic-3',
+    ]);
+    // The editor itself, in both languages (a page screenshot would show only the top of the form).
+    for (const lang of ['ru', 'kk'] as const) {
+      await page.getByTestId(`lang-${lang}`).click();
+      await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
+      await page
+        .getByTestId('speakers-form')
+        .screenshot({ path: path.join(ARTIFACTS, `secretary-microphones.${lang}.png`) });
     }
     await context.close();
   });

@@ -6,12 +6,19 @@
  * (web/player/hls-playlists.ts): a segment that overlaps a sealed range is dropped whole,
  * never cut, and the kept segments play back to back. The same stretch of wall-clock time
  * is dropped from the `video` and the `mix` track even though their segments end a few ms
- * apart, so sound and picture stay together. The player's rule is repeated here rather
- * than imported because `recorder/` may not import `web/` (DESIGN.md: modules of one
- * layer do not import each other); both follow the same definition, and a copy never
- * shows more than the player would.
+ * apart, so sound and picture stay together. The rule itself lives in core
+ * (core/time-ranges.ts), shared with the player, so a copy never shows more than the
+ * player would.
  */
-import { NotFoundError, ValidationError } from '../../core/index.ts';
+import {
+  NotFoundError,
+  ValidationError,
+  overlapsAny,
+  widenAcrossTracks,
+  type TimeRange,
+} from '../../core/index.ts';
+
+export type { TimeRange };
 
 /** The parts of a catalog `segments` row a copy needs. */
 export interface PlanSegment {
@@ -24,12 +31,6 @@ export interface PlanSegment {
   object_key: string;
   sha256: string;
   size: number;
-}
-
-/** Wall-clock, UTC epoch ms, half-open [startMs, endMs). */
-export interface TimeRange {
-  startMs: number;
-  endMs: number;
 }
 
 /** The range asked for is malformed (not finite, or empty). */
@@ -79,58 +80,16 @@ const MIN_DURATION_MS = 40;
 
 const endOf = (s: PlanSegment) => s.start_ms + s.duration_ms;
 
-function overlapsAny(s: PlanSegment, ranges: readonly TimeRange[]): boolean {
-  const start = s.start_ms;
-  const end = Math.max(endOf(s), start + 1);
-  return ranges.some((r) => r.startMs < end && r.endMs > start);
-}
-
-export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
-  const sorted = ranges
-    .filter((r) => Number.isFinite(r.startMs) && Number.isFinite(r.endMs) && r.endMs > r.startMs)
-    .map((r) => ({ startMs: r.startMs, endMs: r.endMs }))
-    .sort((a, b) => a.startMs - b.startMs);
-  const out: TimeRange[] = [];
-  for (const r of sorted) {
-    const last = out.at(-1);
-    if (last && r.startMs <= last.endMs) last.endMs = Math.max(last.endMs, r.endMs);
-    else out.push(r);
-  }
-  return out;
-}
-
 /**
- * The sealed ranges widened so that every track loses the same stretch: the union of the
- * segments overlapping them, less the tolerance at each edge (or the widening would creep
- * along tracks whose boundaries sit a few ms apart), until nothing changes. The player's
- * `sharedTimeline`, for two tracks.
+ * The sealed ranges widened so that every track loses the same stretch (core's
+ * `widenAcrossTracks`, the player's rule), for the two tracks a copy uses.
  */
 export function sharedHoles(
   tracks: readonly (readonly PlanSegment[])[],
   excludeRanges: readonly TimeRange[],
   toleranceMs = COPY_GAP_TOLERANCE_MS,
 ): TimeRange[] {
-  const sealed = mergeRanges(excludeRanges);
-  let ranges = sealed;
-  // Each round removes at least one more segment or stops, so this ends.
-  for (;;) {
-    const removed: TimeRange[] = [...ranges];
-    for (const segments of tracks)
-      for (const s of segments)
-        if (overlapsAny(s, ranges))
-          removed.push({ startMs: s.start_ms, endMs: Math.max(endOf(s), s.start_ms + 1) });
-    const trimmed = mergeRanges(removed).map((h) => ({
-      startMs: h.startMs + toleranceMs,
-      endMs: h.endMs - toleranceMs,
-    }));
-    const next = mergeRanges([...sealed, ...trimmed]);
-    if (
-      next.length === ranges.length &&
-      next.every((r, i) => r.startMs === ranges[i]!.startMs && r.endMs === ranges[i]!.endMs)
-    )
-      return ranges;
-    ranges = next;
-  }
+  return widenAcrossTracks(tracks, excludeRanges, toleranceMs);
 }
 
 interface Entry<S> {

@@ -274,8 +274,25 @@ export interface CopyTable {
   finished_at: number | null;
 }
 
+/**
+ * Who speaks into one microphone track of a hearing (0004): a participant of the
+ * hearing's case, or a free label for someone who is not one (the judge, the prosecutor).
+ * Exactly one of `participant_id` and `label` is set.
+ */
+export interface HearingSpeakerTable {
+  hearing_id: string;
+  /** `mic-<n>`. */
+  track: string;
+  participant_id: string | null;
+  label: string | null;
+  updated_at: number;
+  /** The login that set it, or `administrator` for the administrator token. */
+  updated_by: string;
+}
+
 export interface CatalogSchema {
   copies: CopyTable;
+  hearing_speakers: HearingSpeakerTable;
   courts: CourtTable;
   courtrooms: CourtroomTable;
   recorder_nodes: RecorderNodeTable;
@@ -309,6 +326,7 @@ export type Marker = Selectable<MarkerTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type Job = Selectable<JobTable>;
 export type Copy = Selectable<CopyTable>;
+export type HearingSpeakerRow = Selectable<HearingSpeakerTable>;
 export type User = Selectable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type UserCourt = Selectable<UserCourtTable>;

@@ -8,20 +8,22 @@
 import crypto from 'node:crypto';
 import type { Request } from 'express';
 import type { Clock, Logger } from '../../core/index.ts';
-import type { AuditLog, Hearing, Repositories } from '../../storage/index.ts';
+import type { AuditLog, Case, Copy, Hearing, Repositories } from '../../storage/index.ts';
 import type { AuthUser } from '../auth/index.ts';
 import {
-  AccessRefusedError,
   createOnSiteMatcher,
   decide,
+  decideCase,
+  decideCopy,
   ensureAllowed,
   type Allowed,
   placeOf,
   type Action,
+  type CaseAction,
+  type CaseFacts,
   type Decision,
   type HearingFacts,
   type Place,
-  type RefusalReason,
   type Viewer,
 } from '../policy/index.ts';
 
@@ -70,11 +72,13 @@ export class AccessService {
   }
 
   async viewerFor(user: AuthUser): Promise<Viewer> {
-    const now = this.d.clock.now();
     const [row, links, assignments, courtIds] = await Promise.all([
       this.d.repos.users.find(user.id),
       this.d.repos.cases.participationsOfUser(user.id),
-      this.d.repos.cases.activeAssignmentsOfUser(user.id, now),
+      // All of them, ended and future ones too: the policy refuses an assignment that is
+      // not in force as `assignment-not-active`, which it cannot tell from "never assigned"
+      // (`not-assigned-to-case`) if only the ones in force reach it.
+      this.d.repos.cases.assignmentsOfUser(user.id),
       this.d.repos.users.courtIds(user.id),
     ]);
     return {
@@ -143,28 +147,12 @@ export class AccessService {
       place,
       nowMs: this.d.clock.now(),
     });
-    if (!decision.allow || check.audit || AUDITED_WHEN_ALLOWED.has(check.action)) {
-      await this.d.audit.append({
-        actor: check.user.login,
-        role: check.user.role,
-        action: check.action,
-        hearingId: check.hearing?.id ?? null,
-        target: check.target ?? null,
-        address: check.req.socket.remoteAddress ?? null,
-        verdict: decision.allow ? 'allow' : 'refuse',
-        reason: decision.allow ? `${place.how}` : decision.reason,
-      });
-    }
-    if (!decision.allow)
-      this.d.logger.info(
-        {
-          user: check.user.login,
-          hearingId: check.hearing?.id,
-          action: check.action,
-          reason: decision.reason,
-        },
-        'access refused',
-      );
+    await this.record({
+      check: { ...check, hearingId: check.hearing?.id ?? null },
+      decision,
+      audited: check.audit === true || AUDITED_WHEN_ALLOWED.has(check.action),
+      allowReason: place.how,
+    });
     return decision;
   }
 
@@ -173,34 +161,113 @@ export class AccessService {
     return ensureAllowed(await this.decide(check));
   }
 
+  /** The facts of a case the policy decides on: its court and the staff of its hearings. */
+  async caseFacts(theCase: Pick<Case, 'id' | 'court_id'>): Promise<CaseFacts> {
+    const hearings = await this.d.repos.cases.listHearingsOfCase(theCase.id);
+    const staff = new Set<string>();
+    for (const h of hearings) {
+      if (h.judge_user_id) staff.add(h.judge_user_id);
+      if (h.secretary_user_id) staff.add(h.secretary_user_id);
+    }
+    return { id: theCase.id, courtId: theCase.court_id, staffUserIds: [...staff] };
+  }
+
   /**
-   * Records a refusal that a route decided by a rule of its own (a copy belongs to the
-   * one who asked for it; only court staff watch the recorders), then throws it as
-   * AccessRefusedError: every refusal is in the audit log, whoever decided it.
+   * Decides an action on a case (`decideCase`): seeing its participants, or preparing it
+   * (pass the draft, `{ id: 'new', court_id }`, to create one). Refusals are audited; a
+   * route that changes access data (adds a participant) records the change itself.
    */
-  async refuse(r: {
+  async requireCase(check: {
     user: AuthUser;
+    theCase: Pick<Case, 'id' | 'court_id'>;
+    action: CaseAction;
     req: Request;
-    action: string;
-    hearingId?: string | null;
     target?: string;
-    reason: RefusalReason;
-    message: string;
-  }): Promise<never> {
-    await this.d.audit.append({
-      actor: r.user.login,
-      role: r.user.role,
-      action: r.action,
-      hearingId: r.hearingId ?? null,
-      target: r.target ?? null,
-      address: r.req.socket.remoteAddress ?? null,
-      verdict: 'refuse',
-      reason: r.reason,
+  }): Promise<Allowed> {
+    const [viewer, facts] = await Promise.all([this.viewerFor(check.user), this.caseFacts(check.theCase)]);
+    const decision = decideCase({ viewer, theCase: facts, action: check.action, nowMs: this.d.clock.now() });
+    await this.record({
+      check: { ...check, hearingId: null, target: check.target ?? `case ${check.theCase.id}` },
+      decision,
+      audited: false,
+      allowReason: null,
     });
-    this.d.logger.info(
-      { user: r.user.login, hearingId: r.hearingId, action: r.action, reason: r.reason },
-      'access refused',
-    );
-    throw new AccessRefusedError(r.reason, r.message);
+    return ensureAllowed(decision);
+  }
+
+  /**
+   * The cases among `cases` that `user` may read (`decideCase`, `case.read`): a list shows
+   * only these, and leaving the others out is not a refusal to audit.
+   */
+  async readableCases<C extends Pick<Case, 'id' | 'court_id'>>(
+    user: AuthUser,
+    cases: readonly C[],
+  ): Promise<C[]> {
+    const viewer = await this.viewerFor(user);
+    const nowMs = this.d.clock.now();
+    const out: C[] = [];
+    for (const c of cases) {
+      const decision = decideCase({ viewer, theCase: await this.caseFacts(c), action: 'case.read', nowMs });
+      if (decision.allow) out.push(c);
+    }
+    return out;
+  }
+
+  /** A finished copy's links go to the one who asked for it only (`decideCopy`); refusals are audited. */
+  async requireCopy(check: { user: AuthUser; copy: Copy; req: Request }): Promise<Allowed> {
+    const viewer = await this.viewerFor(check.user);
+    const decision = decideCopy({ viewer, copy: { requestedByUserId: check.copy.viewer_user_id } });
+    await this.record({
+      check: {
+        user: check.user,
+        req: check.req,
+        action: 'copy.download',
+        hearingId: check.copy.hearing_id,
+        target: check.copy.id,
+      },
+      decision,
+      audited: false,
+      allowReason: null,
+    });
+    return ensureAllowed(decision);
+  }
+
+  /** Appends a decision to the audit log (every refusal; an allowance when `audited`) and logs a refusal. */
+  private async record(r: {
+    check: {
+      user: AuthUser;
+      req: Request;
+      action: string;
+      hearingId: string | null;
+      target?: string | undefined;
+    };
+    decision: Decision;
+    audited: boolean;
+    /** What an allowed entry's `reason` says (where the request came from), if anything. */
+    allowReason: string | null;
+  }): Promise<void> {
+    const { check, decision } = r;
+    if (!decision.allow || r.audited) {
+      await this.d.audit.append({
+        actor: check.user.login,
+        role: check.user.role,
+        action: check.action,
+        hearingId: check.hearingId,
+        target: check.target ?? null,
+        address: check.req.socket.remoteAddress ?? null,
+        verdict: decision.allow ? 'allow' : 'refuse',
+        reason: decision.allow ? r.allowReason : decision.reason,
+      });
+    }
+    if (!decision.allow)
+      this.d.logger.info(
+        {
+          user: check.user.login,
+          hearingId: check.hearingId ?? undefined,
+          action: check.action,
+          reason: decision.reason,
+        },
+        'access refused',
+      );
   }
 }

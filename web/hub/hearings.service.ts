@@ -24,6 +24,7 @@ import {
   manifestKey,
   serializeManifest,
   type Hearing,
+  type HearingSpeaker,
   type HearingState,
   type ObjectStore,
   type Repositories,
@@ -55,6 +56,46 @@ export const markerInputSchema = z.strictObject({
   at: z.iso.datetime({ offset: false }).optional(),
 });
 export type MarkerInput = z.infer<typeof markerInputSchema>;
+
+/** A microphone track as the recorder names it: mic-1 … mic-99 (core/domain.ts trackNameSchema). */
+export const micTrackSchema = z
+  .string()
+  .regex(/^mic-[1-9][0-9]?$/, 'must be a microphone track, mic-1 … mic-99');
+
+/** Who speaks into one microphone: a participant of the hearing's case, or a free label (exactly one). */
+export const speakerEntrySchema = z
+  .strictObject({
+    track: micTrackSchema,
+    /** A participant of the hearing's case (GET /api/cases/{id}/participants). */
+    participantId: idSchema.optional(),
+    /** Someone who is not a case participant: the judge, the prosecutor, a witness, an interpreter. */
+    label: lineSchema(200).optional(),
+  })
+  .refine((e) => (e.participantId === undefined) !== (e.label === undefined), {
+    message: 'give exactly one of participantId and label',
+    path: ['participantId'],
+  });
+
+/**
+ * The secretary's mapping of a hearing's microphones, replacing the whole previous one:
+ * microphones left out are unmapped; an empty list unmaps them all. Each microphone once.
+ */
+export const speakersSchema = z
+  .strictObject({ speakers: z.array(speakerEntrySchema).max(99) })
+  .superRefine((body, ctx) => {
+    const seen = new Map<string, number>();
+    body.speakers.forEach((e, i) => {
+      const first = seen.get(e.track);
+      if (first === undefined) seen.set(e.track, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          message: `${e.track} is already mapped by speakers.${first}; each microphone once`,
+          path: ['speakers', i, 'track'],
+        });
+    });
+  });
+export type SpeakersInput = z.infer<typeof speakersSchema>;
 
 export type HearingCommand = 'start' | 'pause' | 'resume' | 'stop';
 
@@ -191,6 +232,49 @@ export class HearingsService {
           this.d.logger.error({ err: error, hearingId: h.hearingId }, 'reconcile stop failed'),
         );
     }
+  }
+
+  /**
+   * Replaces which microphone belongs to whom. A participant must be one of the hearing's
+   * case (a hearing without a case takes labels only); otherwise nothing changes and the
+   * answer names each bad entry. Allowed in every state: a mapping corrected after the
+   * hearing is what its transcription should use (the change is in the audit log).
+   */
+  async setSpeakers(hearing: Hearing, input: SpeakersInput, by: string): Promise<HearingSpeaker[]> {
+    const ofCase = new Set(
+      hearing.case_id ? (await this.d.repos.cases.listParticipants(hearing.case_id)).map((p) => p.id) : [],
+    );
+    const issues = input.speakers.flatMap((e, i) =>
+      e.participantId !== undefined && !ofCase.has(e.participantId)
+        ? [
+            {
+              field: `speakers.${i}.participantId`,
+              message: hearing.case_id
+                ? `${e.participantId} is not a participant of case ${hearing.case_id}`
+                : `hearing ${hearing.id} belongs to no case; map its microphones with labels`,
+            },
+          ]
+        : [],
+    );
+    if (issues.length > 0)
+      throw new ValidationError(
+        `invalid microphone mapping: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        { issues, field: issues[0]!.field },
+      );
+    await this.d.repos.speakers.replace(
+      hearing.id,
+      input.speakers.map((e) => ({
+        track: e.track,
+        participantId: e.participantId ?? null,
+        label: e.label ?? null,
+      })),
+      { at: this.d.clock.now(), by },
+    );
+    this.d.logger.info(
+      { hearingId: hearing.id, microphones: input.speakers.length, by },
+      'microphones mapped',
+    );
+    return this.d.repos.speakers.speakersOfHearing(hearing.id);
   }
 
   async addMarker(id: string, input: MarkerInput, author: string): Promise<{ id: string }> {

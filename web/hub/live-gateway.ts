@@ -7,12 +7,34 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Logger } from '../../core/index.ts';
+import type { Clock, Logger } from '../../core/index.ts';
 import { SESSION_COOKIE, type AuthUser, type SessionService } from '../auth/index.ts';
+import { decide } from '../policy/index.ts';
 import type { RecorderGateway } from './recorder-gateway.ts';
 
 export const LIVE_WS_PATH = '/api/live';
-const LIVE_ROLES: ReadonlySet<string> = new Set(['operator', 'judge', 'secretary', 'administrator']);
+
+/**
+ * Whether the policy lets this user watch the recorders (`recorders.watch`, the same rule
+ * as GET /api/recorders). A system action depends on the role alone; the user comes from a
+ * live session, which a disabled account does not have.
+ */
+export function mayWatchLive(user: AuthUser, nowMs: number): boolean {
+  return decide({
+    viewer: {
+      userId: user.id,
+      role: user.role,
+      disabled: false,
+      caseLinks: [],
+      assignments: [],
+      courtIds: [],
+    },
+    hearing: null,
+    action: 'recorders.watch',
+    place: { onSite: false, how: 'remote' },
+    nowMs,
+  }).allow;
+}
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -32,7 +54,14 @@ export class LiveGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Set<WebSocket>();
 
-  constructor(private readonly d: { sessions: SessionService; recorders: RecorderGateway; logger: Logger }) {
+  constructor(
+    private readonly d: {
+      sessions: SessionService;
+      recorders: RecorderGateway;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {
     d.recorders.on('live', (event) => {
       const text = JSON.stringify(event);
       for (const ws of this.clients)
@@ -54,7 +83,7 @@ export class LiveGateway {
     } catch (error) {
       this.d.logger.warn({ err: error }, 'live feed: session lookup failed');
     }
-    if (!user || !LIVE_ROLES.has(user.role)) {
+    if (!user || !mayWatchLive(user, this.d.clock.now())) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }

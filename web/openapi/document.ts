@@ -196,7 +196,7 @@ const PROBLEM_CODE_SCHEMA: Json = {
 
 const DESCRIPTION = `The hub of Hattama: hearings, the review player, the audit log, accounts, courts and recorder nodes.
 
-**Authentication.** People log in with \`POST /api/auth/login\` and get an HttpOnly, SameSite=Strict session cookie (\`${SESSION_COOKIE}\`) and a CSRF token; every POST made with the cookie must carry the token in \`${CSRF_HEADER}\`. Scripts may instead send the deployment's administrator token as \`Authorization: Bearer <token>\` (no CSRF header: there is no ambient credential to abuse). What a logged-in user may do is decided by the access policy; refusals are 403 \`FORBIDDEN\` with \`details.reason\`, and are in the audit log.
+**Authentication.** People log in with \`POST /api/auth/login\` and get an HttpOnly, SameSite=Strict session cookie (\`${SESSION_COOKIE}\`) and a CSRF token; every POST or PUT made with the cookie must carry the token in \`${CSRF_HEADER}\`. Scripts may instead send the deployment's administrator token as \`Authorization: Bearer <token>\` (no CSRF header: there is no ambient credential to abuse). What a logged-in user may do is decided by the access policy; refusals are 403 \`FORBIDDEN\` with \`details.reason\`, and are in the audit log.
 
 **Errors.** Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\` (components.schemas.ProblemCode); each operation lists the codes it may answer with in \`x-problem-codes\`. A path the hub does not know answers 404 \`NOT_FOUND\` (401 first, under /api, without credentials).
 
@@ -296,7 +296,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           in: 'header',
           name: CSRF_HEADER,
           description:
-            'The session’s CSRF token (from the log-in answer or GET /api/auth/me); required on every POST made with the session cookie.',
+            'The session’s CSRF token (from the log-in answer or GET /api/auth/me); required on every POST or PUT made with the session cookie.',
         },
         adminToken: {
           type: 'http',

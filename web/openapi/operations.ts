@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { idSchema } from '../../core/index.ts';
 import { loginBodySchema } from '../auth/index.ts';
-import { createHearingSchema, markerInputSchema } from '../hub/hearings.service.ts';
+import { createHearingSchema, markerInputSchema, speakersSchema } from '../hub/hearings.service.ts';
 import { HLS_CONTENT_TYPE } from '../player/index.ts';
 import {
   assignmentSchema,
@@ -52,7 +52,7 @@ export interface ResponseSpec {
 export type ProblemRef = ProblemCode | readonly [ProblemCode, number];
 
 export interface OperationSpec {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put';
   /** As registered with express: `:name` parameters, `*name` for the rest of the path. */
   path: string;
   operationId: string;
@@ -197,6 +197,39 @@ export const OPERATIONS: readonly OperationSpec[] = [
     params: idParam,
     paramDescriptions: hearingId,
     responses: { 200: { description: 'The hearing as this viewer may see it.', schema: 'HearingDetail' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'get',
+    path: '/api/hearings/:id/speakers',
+    operationId: 'getSpeakers',
+    tag: 'hearings',
+    summary: 'Which microphone belongs to whom (also in the hearing as `speakers`)',
+    access: 'api',
+    params: idParam,
+    paramDescriptions: hearingId,
+    responses: {
+      200: {
+        description: 'The mapped microphones, mic-1 first; unmapped ones are absent.',
+        schema: 'HearingSpeakers',
+      },
+    },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
+    method: 'put',
+    path: '/api/hearings/:id/speakers',
+    operationId: 'setSpeakers',
+    tag: 'hearings',
+    summary:
+      "Map the hearing's microphones to participants of its case or to labels (its secretary or judge)",
+    description:
+      'Replaces the whole mapping: microphones left out are unmapped, `{"speakers": []}` unmaps all. Each entry names a microphone track (`mic-1` … `mic-99`, each once) and exactly one of `participantId` (a participant of the hearing\'s case, GET /api/cases/{id}/participants) and `label` (someone who is not one: the judge, the prosecutor, a witness). A participant of another case, or any participant for a hearing without a case, is refused with 400 VALIDATION_FAILED naming the entry (`details.issues[].field`, e.g. `speakers.1.participantId`) and changes nothing. Allowed in every state of the hearing; each change is in the audit log (`hearing.speakers.set`). Transcription takes each word\'s speaker from this mapping.',
+    access: 'api-write',
+    params: idParam,
+    paramDescriptions: hearingId,
+    body: { name: 'SetSpeakers', schema: speakersSchema },
+    responses: { 200: { description: 'The mapping as stored.', schema: 'HearingSpeakers' } },
     problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
   },
   {
@@ -486,18 +519,33 @@ export const OPERATIONS: readonly OperationSpec[] = [
     path: '/api/cases',
     operationId: 'createCase',
     tag: 'admin',
-    summary: 'Add a case (secretary, administrator)',
+    summary: "Add a case (a secretary of the case's court, administrator)",
     access: 'api-write',
     body: { name: 'CreateCase', schema: caseSchema },
     responses: { 201: { description: 'Created.', schema: 'Case' } },
     problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'],
   },
   {
+    method: 'get',
+    path: '/api/cases/:id/participants',
+    operationId: 'listParticipants',
+    tag: 'admin',
+    summary: "A case's parties and representatives",
+    description:
+      "For the secretaries of the case's court, the judges and secretaries of its hearings, its own parties and representatives, higher-court judges and auditors while assigned to it, and administrators (the access policy's `case.read`). Which account a participant is linked to is not shown, only whether there is one.",
+    access: 'api',
+    params: z.object({ id: idSchema }),
+    paramDescriptions: { id: 'The case.' },
+    responses: { 200: { description: 'In the order they were added.', schema: 'ParticipantList' } },
+    problems: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND'],
+  },
+  {
     method: 'post',
     path: '/api/cases/:id/participants',
     operationId: 'addParticipant',
     tag: 'admin',
-    summary: 'Add a party or representative to a case, linked to a user account (secretary, administrator)',
+    summary:
+      "Add a party or representative to a case, linked to a user account (a secretary of the case's court, administrator)",
     access: 'api-write',
     params: z.object({ id: idSchema }),
     paramDescriptions: { id: 'The case.' },

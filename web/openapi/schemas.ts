@@ -91,8 +91,36 @@ export const markerViewSchema = z.object({
 
 export const sealedRangeSchema = z.object({ id: z.string(), start: iso, end: iso, reason: z.string() });
 
+/** Who speaks into one microphone: a participant of the hearing's case, or a label. */
+export const speakerSchema = z.object({
+  track: z.string(),
+  /** A participant of the hearing's case; null for a label. */
+  participantId: z.string().nullable(),
+  /** Someone who is not a case participant (the judge, the prosecutor); null for a participant. */
+  label: z.string().nullable(),
+  /** The participant's name, or the label. */
+  name: z.string(),
+  capacity: z.enum(['party', 'representative']).nullable(),
+});
+export const hearingSpeakersSchema = z.object({ hearingId: z.string(), speakers: z.array(speakerSchema) });
+
+export const participantSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  capacity: z.enum(['party', 'representative']),
+  /** Whether the participant has an account (and so reviews the case's hearings online). */
+  hasAccount: z.boolean(),
+});
+export const participantListSchema = z.object({
+  caseId: z.string(),
+  participants: z.array(participantSchema),
+});
+
 export const hearingDetailSchema = hearingSchema.extend({
+  /** `speaker` of a microphone track is the name from the mapping (`speakers`). */
   tracks: z.array(trackSummarySchema),
+  /** Which microphone belongs to whom, mic-1 first; unmapped microphones are absent. */
+  speakers: z.array(speakerSchema),
   /** Markers inside a part this viewer may not see are left out. */
   markers: z.array(markerViewSchema),
   /** Only for the hearing's judge and secretary (and the administrator token). */
@@ -244,6 +272,8 @@ export const RESPONSE_SCHEMAS = {
   TrackSummary: trackSummarySchema,
   MarkerView: markerViewSchema,
   SealedRange: sealedRangeSchema,
+  Speaker: speakerSchema,
+  HearingSpeakers: hearingSpeakersSchema,
   HearingDetail: hearingDetailSchema,
   Created: createdSchema,
   Position: positionSchema,
@@ -259,6 +289,8 @@ export const RESPONSE_SCHEMAS = {
   DisabledUser: disabledUserSchema,
   Case: caseSchema,
   CaseList: caseListSchema,
+  Participant: participantSchema,
+  ParticipantList: participantListSchema,
   AssignmentCreated: assignmentCreatedSchema,
   CopyRequested: copyRequestedSchema,
   Copy: copySchema,

@@ -31,6 +31,10 @@
  * same millisecond (AAC frames are 21.3 ms, video frames 40 ms). `sharedTimeline` works
  * that out once for the whole hearing; the service passes its result to every track.
  */
+import { mergeRanges, overlapsAny, widenAcrossTracks, type TimeRange } from '../../core/index.ts';
+
+// The sealed-part rule lives in core (recorder/copy applies it too); re-exported for this module's users.
+export { mergeRanges, type TimeRange };
 
 /** The parts of a catalog segment row (storage `segments` table) the player needs. */
 export interface TimelineSegment {
@@ -40,12 +44,6 @@ export interface TimelineSegment {
   /** Length from the media timestamps, milliseconds. */
   duration_ms: number;
   object_key: string;
-}
-
-/** A wall-clock range, UTC epoch milliseconds, half-open: [startMs, endMs). */
-export interface TimeRange {
-  startMs: number;
-  endMs: number;
 }
 
 /** A wall-clock jump larger than this between two segments is a new run (pause, restart). */
@@ -90,18 +88,6 @@ function endOf(s: TimelineSegment): number {
   return s.start_ms + s.duration_ms;
 }
 
-/** Whether [start, end) meets any of the sorted, merged ranges; zero-length segments count as 1 ms. */
-function overlapsAny(s: TimelineSegment, ranges: readonly TimeRange[]): boolean {
-  const start = s.start_ms;
-  const end = Math.max(endOf(s), start + 1);
-  // Ranges are few (a judge seals a handful), so a linear scan is fine.
-  for (const r of ranges) {
-    if (r.startMs >= end) return false;
-    if (r.endMs > start) return true;
-  }
-  return false;
-}
-
 function checkSegment(s: TimelineSegment): void {
   if (!Number.isFinite(s.start_ms) || !Number.isFinite(s.duration_ms) || s.duration_ms < 0) {
     throw new RangeError(`segment ${s.object_key} has an invalid start or duration`);
@@ -111,21 +97,6 @@ function checkSegment(s: TimelineSegment): void {
 function bySeq(segments: readonly TimelineSegment[]): TimelineSegment[] {
   for (const s of segments) checkSegment(s);
   return [...segments].sort((a, b) => a.start_ms - b.start_ms || a.seq - b.seq);
-}
-
-/** Sorts and merges overlapping or touching ranges; drops empty and invalid ones. */
-export function mergeRanges(ranges: readonly TimeRange[]): TimeRange[] {
-  const sorted = ranges
-    .filter((r) => Number.isFinite(r.startMs) && Number.isFinite(r.endMs) && r.endMs > r.startMs)
-    .map((r) => ({ startMs: r.startMs, endMs: r.endMs }))
-    .sort((a, b) => a.startMs - b.startMs);
-  const out: TimeRange[] = [];
-  for (const r of sorted) {
-    const last = out.at(-1);
-    if (last && r.startMs <= last.endMs) last.endMs = Math.max(last.endMs, r.endMs);
-    else out.push(r);
-  }
-  return out;
 }
 
 /** The segments a playlist keeps, in order, with their playing-time offsets and discontinuities. */
@@ -184,8 +155,6 @@ export function sharedTimeline(input: {
 }): SharedTimeline {
   const tolerance = input.toleranceMs ?? GAP_TOLERANCE_MS;
   const tracks = input.tracks.map(bySeq);
-  const sealed = mergeRanges(input.excludeRanges);
-
   const breaks = new Set<number>();
   for (const segments of tracks) {
     for (let i = 1; i < segments.length; i++) {
@@ -194,25 +163,8 @@ export function sharedTimeline(input: {
     }
   }
 
-  let ranges = sealed;
-  // Each round removes at least one more segment or stops, so this ends.
-  for (;;) {
-    const removed: TimeRange[] = [...ranges];
-    for (const segments of tracks)
-      for (const s of segments)
-        if (overlapsAny(s, ranges))
-          removed.push({ startMs: s.start_ms, endMs: Math.max(endOf(s), s.start_ms + 1) });
-    const holes = mergeRanges(removed);
-    const trimmed = holes.map((h) => ({ startMs: h.startMs + tolerance, endMs: h.endMs - tolerance }));
-    const next = mergeRanges([...sealed, ...trimmed]);
-    if (sameRanges(next, ranges)) break;
-    ranges = next;
-  }
+  const ranges = widenAcrossTracks(tracks, input.excludeRanges, tolerance);
   return { excludeRanges: ranges, breaksMs: [...breaks].sort((a, b) => a - b) };
-}
-
-function sameRanges(a: readonly TimeRange[], b: readonly TimeRange[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.startMs === b[i]!.startMs && r.endMs === b[i]!.endMs);
 }
 
 // ------------------------------------------------------------------ positions

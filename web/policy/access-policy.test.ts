@@ -145,6 +145,14 @@ const CAST = {
     who: 'a higher-court judge whose assignment has not begun',
     viewer: viewer('higher-court-judge', { assignments: [future] }),
   },
+  'higher-court judge expired, assigned elsewhere': {
+    who: 'a higher-court judge whose assignment has ended, assigned to another case now',
+    viewer: viewer('higher-court-judge', { assignments: [elsewhere, expired] }),
+  },
+  'higher-court judge expired and future': {
+    who: 'a higher-court judge whose assignments to the case have ended or not begun',
+    viewer: viewer('higher-court-judge', { assignments: [future, expired] }),
+  },
   'higher-court judge unassigned': {
     who: 'a higher-court judge assigned to another case',
     viewer: viewer('higher-court-judge', { assignments: [elsewhere] }),
@@ -164,6 +172,10 @@ const CAST = {
   'auditor future': {
     who: 'an auditor whose assignment has not begun',
     viewer: viewer('auditor', { assignments: [future] }),
+  },
+  'auditor expired, assigned elsewhere': {
+    who: 'an auditor whose assignment has ended, assigned to another case now',
+    viewer: viewer('auditor', { assignments: [expired, elsewhere] }),
   },
   'auditor unassigned': { who: 'an auditor not assigned to the case', viewer: viewer('auditor') },
 } satisfies Record<string, { who: string; viewer: Viewer }>;
@@ -189,6 +201,7 @@ const PHRASE: Record<Action, string> = {
   'hearing.create': 'to create {h}',
   'audit.read': 'to read the audit log (asked beside {h})',
   'admin.manage': 'to manage courts and accounts (asked beside {h})',
+  'recorders.watch': 'to watch the recorder nodes (asked beside {h})',
 };
 
 // ---------------------------------------------------------------------------
@@ -227,6 +240,7 @@ const ADMIN: Record<Action, string> = {
   'hearing.create': 'role',
   'audit.read': 'role',
   'admin.manage': 'A',
+  'recorders.watch': 'A',
 };
 
 const CASE_PERSON: Record<Action, string> = {
@@ -242,6 +256,7 @@ const CASE_PERSON: Record<Action, string> = {
   'hearing.create': 'role',
   'audit.read': 'role',
   'admin.manage': 'role',
+  'recorders.watch': 'role',
 };
 
 const OUTSIDE_PERSON: Record<Action, string> = {
@@ -257,6 +272,7 @@ const OUTSIDE_PERSON: Record<Action, string> = {
   'hearing.create': 'role',
   'audit.read': 'role',
   'admin.manage': 'role',
+  'recorders.watch': 'role',
 };
 
 function higherCourtJudge(reading: string): Record<Action, string> {
@@ -273,6 +289,7 @@ function higherCourtJudge(reading: string): Record<Action, string> {
     'hearing.create': 'role',
     'audit.read': 'role',
     'admin.manage': 'role',
+    'recorders.watch': 'role',
   };
 }
 
@@ -290,6 +307,7 @@ function auditor(reading: string): Record<Action, string> {
     'hearing.create': 'role',
     'audit.read': 'A',
     'admin.manage': 'role',
+    'recorders.watch': 'role',
   };
 }
 
@@ -307,6 +325,7 @@ function secretary(ofHearing: string, create: string): Record<Action, string> {
     'hearing.create': create,
     'audit.read': 'role',
     'admin.manage': 'role',
+    'recorders.watch': 'A',
   };
 }
 
@@ -324,6 +343,7 @@ function judge(ofHearing: string): Record<Action, string> {
     'hearing.create': 'role',
     'audit.read': 'role',
     'admin.manage': 'role',
+    'recorders.watch': 'A',
   };
 }
 
@@ -342,6 +362,7 @@ const EXPECTED: Record<CastName, Record<Action, string>> = {
     'hearing.create': 'role',
     'audit.read': 'role',
     'admin.manage': 'role',
+    'recorders.watch': 'A',
   },
   'operator of another court': {
     'hearing.view': 'court',
@@ -356,6 +377,7 @@ const EXPECTED: Record<CastName, Record<Action, string>> = {
     'hearing.create': 'role',
     'audit.read': 'role',
     'admin.manage': 'role',
+    'recorders.watch': 'A',
   },
   'secretary of the hearing': secretary('A', 'A'),
   'secretary of the court': secretary('staff', 'A'),
@@ -370,11 +392,14 @@ const EXPECTED: Record<CastName, Record<Action, string>> = {
   'higher-court judge assigned open-ended': higherCourtJudge('A'),
   'higher-court judge expired': higherCourtJudge('inactive'),
   'higher-court judge future': higherCourtJudge('inactive'),
+  'higher-court judge expired, assigned elsewhere': higherCourtJudge('inactive'),
+  'higher-court judge expired and future': higherCourtJudge('inactive'),
   'higher-court judge unassigned': higherCourtJudge('unassigned'),
   'auditor assigned': auditor('A'),
   'auditor assigned open-ended': auditor('A'),
   'auditor expired': auditor('inactive'),
   'auditor future': auditor('inactive'),
+  'auditor expired, assigned elsewhere': auditor('inactive'),
   'auditor unassigned': auditor('log'),
 };
 
@@ -446,8 +471,11 @@ describe('the access matrix', () => {
     expect([...roles].sort()).toEqual([...ROLES].sort());
     for (const row of Object.values(EXPECTED)) expect(Object.keys(row).sort()).toEqual([...ACTIONS].sort());
     const used = new Set(CELLS.flatMap((c) => (c.expected.allow ? [] : [c.expected.reason])));
-    // 'disabled' and 'hearing-required' have their own tests below.
-    expect([...used, 'disabled', 'hearing-required'].sort()).toEqual([...REFUSAL_REASONS].sort());
+    // 'disabled' and 'hearing-required' have their own tests below; 'not-the-copy-requester'
+    // is decideCopy's (case-and-copy-policy.test.ts).
+    expect([...used, 'disabled', 'hearing-required', 'not-the-copy-requester'].sort()).toEqual(
+      [...REFUSAL_REASONS].sort(),
+    );
     expect(CELLS).toHaveLength(
       Object.keys(CAST).length * ACTIONS.length * VISIBILITIES.length * PLACES.length,
     );

@@ -15,7 +15,9 @@
  * time anything unknown (a role string from an old row, say) is refused, never allowed.
  */
 import type { HearingState } from '../../storage/index.ts';
-import { ValidationError } from '../../core/index.ts';
+import { ValidationError, mergeRanges, type TimeRange } from '../../core/index.ts';
+
+export type { TimeRange };
 
 // ---------------------------------------------------------------------------
 // Vocabulary
@@ -60,6 +62,11 @@ export const SYSTEM_ACTIONS = [
   'audit.read',
   /** Courts, courtrooms, recorder nodes, users, retention rules. */
   'admin.manage',
+  /**
+   * Watch the recorder nodes: who is online, levels, alarms, spool (GET /api/recorders and
+   * the console's live feed /api/live). Telemetry only, nothing recorded passes there.
+   */
+  'recorders.watch',
 ] as const;
 export type SystemAction = (typeof SYSTEM_ACTIONS)[number];
 
@@ -67,12 +74,6 @@ export const ACTIONS = [...HEARING_ACTIONS, ...SYSTEM_ACTIONS] as const;
 export type Action = HearingAction | SystemAction;
 
 export type Visibility = 'open' | 'closed';
-
-/** A half-open span of wall-clock time, UTC epoch milliseconds: startMs ≤ t < endMs. */
-export interface TimeRange {
-  startMs: number;
-  endMs: number;
-}
 
 export interface CaseLink {
   caseId: string;
@@ -161,6 +162,8 @@ export const REFUSAL_REASONS = [
   'not-assigned-to-case',
   /** An assignment to the case exists but has not started or has ended. */
   'assignment-not-active',
+  /** A copy asked for by someone else: a copy carries its requester's name as a watermark. */
+  'not-the-copy-requester',
   /** A closed hearing's content asked by its party or representative from off site. */
   'closed-hearing-off-site',
   /** A copy of a closed hearing asked by its party or representative (copies leave the court). */
@@ -257,8 +260,39 @@ function decideSystem(viewer: Viewer, action: SystemAction): Decision {
       return viewer.role === 'administrator'
         ? allow(NOTHING)
         : refuse('role-cannot', 'only administrators manage courts, recorder nodes and accounts');
+    case 'recorders.watch':
+      return watchesRecorders(viewer.role)
+        ? allow(NOTHING)
+        : refuse(
+            'role-cannot',
+            'only court staff (operators, judges, secretaries, administrators) watch the recorder nodes',
+          );
     default:
       return unknownAction(action satisfies never);
+  }
+}
+
+/**
+ * Court staff watch the recorder nodes and the console's live feed: levels, alarms and
+ * liveness of every node, which show no recorded content. Operators run the recording;
+ * judges and secretaries see that their courtroom records; administrators look after the
+ * nodes. The case's people, higher-court judges and auditors review what was recorded
+ * instead, through the policy's hearing actions.
+ */
+function watchesRecorders(role: Role): boolean {
+  switch (role) {
+    case 'operator':
+    case 'judge':
+    case 'secretary':
+    case 'administrator':
+      return true;
+    case 'party':
+    case 'representative':
+    case 'higher-court-judge':
+    case 'auditor':
+      return false;
+    default:
+      return unknownRole(role satisfies never).allow;
   }
 }
 
@@ -465,7 +499,7 @@ function forHigherCourtJudge(ctx: HearingContext): Decision {
     case 'recording.play':
     case 'transcript.read':
     case 'protocol.read':
-      return byAssignment(ctx, () =>
+      return byAssignment(ctx.viewer, ctx.hearing.caseId, ctx.nowMs, () =>
         refuse('not-assigned-to-case', `this account is not assigned to case ${ctx.hearing.caseId}`),
       );
     case 'recording.download':
@@ -491,7 +525,7 @@ function forAuditor(ctx: HearingContext): Decision {
     case 'recording.play':
     case 'transcript.read':
     case 'protocol.read':
-      return byAssignment(ctx, () =>
+      return byAssignment(ctx.viewer, ctx.hearing.caseId, ctx.nowMs, () =>
         refuse(
           'auditor-reads-log-only',
           'auditors read the audit log; a hearing itself only when assigned to its case',
@@ -509,16 +543,172 @@ function forAuditor(ctx: HearingContext): Decision {
   }
 }
 
-/** Allows the whole hearing while an assignment to its case is in force: validFrom ≤ now < validUntil. */
-function byAssignment(ctx: HearingContext, unassigned: () => Refused): Decision {
-  const forCase = ctx.viewer.assignments.filter((a) => a.caseId === ctx.hearing.caseId);
+/**
+ * Allows the whole hearing (or case) while an assignment to the case is in force:
+ * validFrom ≤ now < validUntil. An assignment that has ended or not yet begun is refused
+ * as `assignment-not-active`, not as unassigned: the viewer must be given every
+ * assignment, not only those in force (the hub loads them all).
+ */
+function byAssignment(viewer: Viewer, caseId: string, nowMs: number, unassigned: () => Refused): Decision {
+  const forCase = viewer.assignments.filter((a) => a.caseId === caseId);
   if (forCase.length === 0) return unassigned();
   const active = forCase.some(
-    (a) => a.validFromMs <= ctx.nowMs && (a.validUntilMs === null || ctx.nowMs < a.validUntilMs),
+    (a) => a.validFromMs <= nowMs && (a.validUntilMs === null || nowMs < a.validUntilMs),
   );
   return active
     ? allow(NOTHING)
-    : refuse('assignment-not-active', `the assignment to case ${ctx.hearing.caseId} is not in force now`);
+    : refuse('assignment-not-active', `the assignment to case ${caseId} is not in force now`);
+}
+
+// ---------------------------------------------------------------------------
+// Cases: who may see a case's participants, and who prepares cases
+
+/** Actions on one case (not on one of its hearings). */
+export const CASE_ACTIONS = [
+  /** See the case's participants (the secretary's form, the microphone mapping). */
+  'case.read',
+  /** Create the case (pass the draft's facts) and add its parties and representatives. */
+  'case.prepare',
+] as const;
+export type CaseAction = (typeof CASE_ACTIONS)[number];
+
+/** The facts of one case that the rules look at. */
+export interface CaseFacts {
+  id: string;
+  courtId: string;
+  /** The judges and secretaries (user ids) of the case's hearings. */
+  staffUserIds: readonly string[];
+}
+
+export interface DecideCaseInput {
+  viewer: Viewer;
+  theCase: CaseFacts;
+  action: CaseAction;
+  /** The hub clock's now, UTC epoch ms; assignments are judged against it. */
+  nowMs: number;
+}
+
+/**
+ * Decides one request about a case. Adding a participant gives an account the case's
+ * recordings (open ones online), so preparing a case is for the secretaries of its court
+ * and administrators only; a secretary of another court may not put anyone on it. The
+ * participants are seen by whoever takes part in the case: its court's secretaries, the
+ * judges and secretaries of its hearings, its own parties and representatives, and
+ * higher-court judges and auditors while assigned to it.
+ */
+export function decideCase(input: DecideCaseInput): Decision {
+  const { viewer, theCase, action } = input;
+  if (viewer.disabled) return refuse('disabled', 'this account is disabled');
+  const staff = theCase.staffUserIds.includes(viewer.userId);
+  const ofCourt = viewer.courtIds.includes(theCase.courtId);
+  switch (viewer.role) {
+    case 'administrator':
+      switch (action) {
+        case 'case.read':
+        case 'case.prepare':
+          return allow(NOTHING);
+        default:
+          return unknownAction(action satisfies never);
+      }
+    case 'secretary':
+      switch (action) {
+        case 'case.read':
+          return ofCourt || staff
+            ? allow(NOTHING)
+            : refuse('not-of-this-court', `case ${theCase.id} is of another court`);
+        case 'case.prepare':
+          return ofCourt
+            ? allow(NOTHING)
+            : refuse(
+                'not-of-this-court',
+                `secretaries prepare the cases of their own court, not of ${theCase.courtId}`,
+              );
+        default:
+          return unknownAction(action satisfies never);
+      }
+    case 'judge':
+      switch (action) {
+        case 'case.read':
+          return staff
+            ? allow(NOTHING)
+            : refuse(
+                'not-the-hearings-staff',
+                `only the judges of case ${theCase.id}'s hearings may see this`,
+              );
+        case 'case.prepare':
+          return refuse('role-cannot', "the court's secretaries prepare cases");
+        default:
+          return unknownAction(action satisfies never);
+      }
+    case 'operator':
+      return refuse('role-cannot', "operators run the recording; a case's participants are for its people");
+    case 'party':
+    case 'representative':
+      switch (action) {
+        case 'case.read':
+          return viewer.caseLinks.some((link) => link.caseId === theCase.id)
+            ? allow(NOTHING)
+            : refuse('not-a-participant', `this account takes no part in case ${theCase.id}`);
+        case 'case.prepare':
+          return refuse('role-cannot', `a ${viewer.role} does not prepare cases`);
+        default:
+          return unknownAction(action satisfies never);
+      }
+    case 'higher-court-judge':
+      switch (action) {
+        case 'case.read':
+          return byAssignment(viewer, theCase.id, input.nowMs, () =>
+            refuse('not-assigned-to-case', `this account is not assigned to case ${theCase.id}`),
+          );
+        case 'case.prepare':
+          return refuse('role-cannot', 'higher-court judges review cases; they do not prepare them');
+        default:
+          return unknownAction(action satisfies never);
+      }
+    case 'auditor':
+      switch (action) {
+        case 'case.read':
+          return byAssignment(viewer, theCase.id, input.nowMs, () =>
+            refuse('auditor-reads-log-only', 'auditors read the audit log; a case only when assigned to it'),
+          );
+        case 'case.prepare':
+          return refuse('role-cannot', 'auditors do not prepare cases');
+        default:
+          return unknownAction(action satisfies never);
+      }
+    default:
+      return unknownRole(viewer.role satisfies never);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Copies and sealed ranges
+
+/**
+ * A finished copy's links go only to the one who asked for it, whatever their role: the
+ * copy carries its requester's name burned in as a watermark, and handing it to anyone
+ * else would put that name on a file they did not take (issue 6, "Copies").
+ */
+export function decideCopy(input: {
+  viewer: Pick<Viewer, 'userId' | 'disabled'>;
+  copy: { requestedByUserId: string | null };
+}): Decision {
+  if (input.viewer.disabled) return refuse('disabled', 'this account is disabled');
+  return input.copy.requestedByUserId !== null && input.copy.requestedByUserId === input.viewer.userId
+    ? allow(NOTHING)
+    : refuse('not-the-copy-requester', 'this copy was made for someone else');
+}
+
+/**
+ * Whether a viewer is told a hearing's sealed ranges with their reasons: its judge (who
+ * sealed them) and its secretary. Everyone else gets what they may see without learning
+ * why parts are missing; the reasons may themselves be what the sealing protects.
+ */
+export function seesSealedRanges(
+  viewer: Pick<Viewer, 'userId'>,
+  hearing: Pick<HearingFacts, 'judgeUserId' | 'secretaryUserId'>,
+): boolean {
+  return viewer.userId === hearing.judgeUserId || viewer.userId === hearing.secretaryUserId;
 }
 
 // ---------------------------------------------------------------------------
@@ -561,15 +751,7 @@ function checkSealedRanges(hearing: HearingFacts): void {
 
 /** The hearing's sealed ranges, sorted, with overlapping and touching ones merged. */
 export function sealedPartsOf(hearing: Pick<HearingFacts, 'sealedRanges'>): readonly TimeRange[] {
-  if (hearing.sealedRanges.length === 0) return NOTHING;
-  const sorted = [...hearing.sealedRanges].sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs);
-  const merged: TimeRange[] = [];
-  for (const r of sorted) {
-    const last = merged.at(-1);
-    if (last !== undefined && r.startMs <= last.endMs) last.endMs = Math.max(last.endMs, r.endMs);
-    else merged.push({ startMs: r.startMs, endMs: r.endMs });
-  }
-  return merged;
+  return hearing.sealedRanges.length === 0 ? NOTHING : mergeRanges(hearing.sealedRanges);
 }
 
 // Reached only when a value outside the types arrives at run time: refuse, never allow.

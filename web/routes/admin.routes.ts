@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, idSchema, isoTime, lineSchema, type Clock } from '../../core/index.ts';
-import type { AuditLog, Repositories } from '../../storage/index.ts';
+import type { AuditLog, CaseParticipant, Repositories } from '../../storage/index.ts';
 import { UserAccounts } from '../auth/index.ts';
 import { hashTerminalToken, type AccessService } from '../hub/access.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
@@ -46,6 +46,11 @@ export const assignmentSchema = z
   });
 export const terminalSchema = z.strictObject({ id: idSchema, courtId: idSchema, name: lineSchema(200) });
 
+/** A participant as the API shows it; which account is linked is not shown, only whether one is. */
+export function participantView(p: CaseParticipant) {
+  return { id: p.id, name: p.name, capacity: p.capacity, hasAccount: p.user_id !== null };
+}
+
 export function adminRoutes(d: {
   repos: Repositories;
   access: AccessService;
@@ -64,10 +69,17 @@ export function adminRoutes(d: {
         audit: true,
       });
   };
-  /** Cases and participants are the secretary's work as much as the administrator's. */
-  const prepare = async (req: Request) => {
-    if (req.user && !['secretary', 'administrator'].includes(req.user.role))
-      await d.access.require({ user: req.user, hearing: null, action: 'admin.manage', req });
+  /**
+   * Cases and participants are the secretary's work as much as the administrator's; who
+   * may do it, and see a case's participants, is the policy's (`decideCase`).
+   */
+  const onCase = async (
+    req: Request,
+    theCase: { id: string; court_id: string },
+    action: 'case.read' | 'case.prepare',
+    target?: string,
+  ) => {
+    if (req.user) await d.access.requireCase({ user: req.user, theCase, action, req, target });
   };
   const accounts = (req: Request) =>
     new UserAccounts({
@@ -124,15 +136,22 @@ export function adminRoutes(d: {
     res.json(await accounts(req).disable(login));
   });
 
-  r.get('/api/cases', async (_req, res) => {
-    const cases = await d.repos.cases.listCases();
+  r.get('/api/cases', async (req, res) => {
+    // Each user sees the cases the policy lets them read; the admin token sees all.
+    const all = await d.repos.cases.listCases();
+    const cases = req.user ? await d.access.readableCases(req.user, all) : all;
     res.json({
       cases: cases.map((c) => ({ id: c.id, number: c.number, category: c.category, courtId: c.court_id })),
     });
   });
   r.post('/api/cases', async (req, res) => {
     const input = parseOrThrow(caseSchema, req.body, 'case');
-    await prepare(req);
+    await onCase(
+      req,
+      { id: input.id ?? 'new', court_id: input.courtId },
+      'case.prepare',
+      `case ${input.number}`,
+    );
     if (!(await d.repos.courts.findCourt(input.courtId)))
       throw new NotFoundError(`court ${input.courtId} does not exist`);
     if (await d.repos.cases.findCaseByNumber(input.courtId, input.number))
@@ -149,11 +168,22 @@ export function adminRoutes(d: {
     });
     res.status(201).json({ id, number: input.number, category: input.category, courtId: input.courtId });
   });
+  r.get('/api/cases/:id/participants', async (req, res) => {
+    const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
+    const theCase = await d.repos.cases.findCase(id);
+    if (!theCase) throw new NotFoundError(`case ${id} does not exist`);
+    await onCase(req, theCase, 'case.read');
+    res.json({
+      caseId: id,
+      participants: (await d.repos.cases.listParticipants(id)).map(participantView),
+    });
+  });
   r.post('/api/cases/:id/participants', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
     const input = parseOrThrow(participantSchema, req.body, 'participant');
-    await prepare(req);
-    if (!(await d.repos.cases.findCase(id))) throw new NotFoundError(`case ${id} does not exist`);
+    const theCase = await d.repos.cases.findCase(id);
+    if (!theCase) throw new NotFoundError(`case ${id} does not exist`);
+    await onCase(req, theCase, 'case.prepare', `${id} ${input.capacity} ${input.userLogin ?? input.name}`);
     const user = input.userLogin ? await d.repos.users.findByLogin(input.userLogin) : undefined;
     if (input.userLogin && !user) throw new NotFoundError(`no user ${input.userLogin}`);
     const participant = {

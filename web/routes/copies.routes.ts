@@ -93,19 +93,21 @@ export function copiesRoutes(d: {
     );
     const copy = await d.repos.copies.find(copyId);
     if (!copy) throw new NotFoundError(`copy ${copyId} does not exist`);
-    // A copy is personal: it carries its requester's name as a watermark.
-    if (req.user && req.user.id !== copy.viewer_user_id)
-      await d.access.refuse({
-        user: req.user,
-        req,
-        action: 'copy.download',
-        hearingId: copy.hearing_id,
-        target: copyId,
-        reason: 'role-cannot',
-        message: 'this copy was made for someone else',
-      });
+    // A copy is personal (it carries its requester's name as a watermark): the policy's decideCopy.
+    if (req.user) await d.access.requireCopy({ user: req.user, copy, req });
     let links: { mp4Url: string; noticeUrl: string } | null = null;
     if (copy.state === 'ready' && copy.mp4_key && copy.txt_key) {
+      // Links go out only while the requester may still download the recording: access
+      // withdrawn since (an assignment ended, a party removed, a closed hearing asked for
+      // off site) withdraws the copy's links too.
+      if (req.user)
+        await d.access.require({
+          user: req.user,
+          hearing: await d.hearings.get(copy.hearing_id),
+          action: 'recording.download',
+          req,
+          target: copy.id,
+        });
       const base = `hearing-${copy.hearing_id}-${copyId.slice(3, 11)}`;
       links = {
         mp4Url: await d.objects.presignGet(copy.mp4_key, {

@@ -16,11 +16,16 @@ import {
   textSchema,
   type Clock,
 } from '../../core/index.ts';
-import type { Hearing, ObjectStore, Repositories } from '../../storage/index.ts';
+import type { AuditLog, Hearing, HearingSpeaker, ObjectStore, Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../hub/access.service.ts';
-import { createHearingSchema, markerInputSchema, type HearingsService } from '../hub/hearings.service.ts';
+import {
+  createHearingSchema,
+  markerInputSchema,
+  speakersSchema,
+  type HearingsService,
+} from '../hub/hearings.service.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import { AccessRefusedError, type Action } from '../policy/index.ts';
+import { AccessRefusedError, seesSealedRanges, type Action } from '../policy/index.ts';
 
 export const idParam = z.object({ id: idSchema });
 export const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
@@ -54,11 +59,23 @@ export function hearingView(h: Hearing) {
   };
 }
 
+/** One microphone's speaker as the API shows it (GET/PUT speakers, and the hearing's `speakers`). */
+export function speakerView(s: HearingSpeaker) {
+  return {
+    track: s.track,
+    participantId: s.participantId,
+    label: s.label,
+    name: s.name,
+    capacity: s.capacity,
+  };
+}
+
 export interface HearingsRoutesDeps {
   hearings: HearingsService;
   repos: Repositories;
   objects: ObjectStore;
   access: AccessService;
+  audit: AuditLog;
   clock: Clock;
 }
 
@@ -142,6 +159,8 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const excluded = play?.allow ? play.excludeRanges : [];
     const inExcluded = (ms: number) => excluded.some((r) => ms >= r.startMs && ms < r.endMs);
     const segments = await d.repos.segments.listByHearing(id);
+    const speakers = await d.repos.speakers.speakersOfHearing(id);
+    const speakerOf = new Map(speakers.map((s) => [s.track, s.name]));
     const tracks = (await d.repos.hearings.listTracks(id)).map((t) => {
       const own = segments.filter((s) => s.track === t.name);
       return {
@@ -150,7 +169,8 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
         codec: t.codec,
         sampleRate: t.sample_rate,
         channels: t.channels,
-        speaker: t.speaker,
+        // The secretary's mapping, else what the recorder said (nothing, today).
+        speaker: speakerOf.get(t.name) ?? t.speaker,
         segments: own.length,
         durationMs: own.reduce((sum, s) => sum + s.duration_ms, 0),
         verified: own.filter((s) => s.verify_state === 'ok').length,
@@ -169,7 +189,11 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
         author: m.author,
       }));
     const staff =
-      !req.user || req.user.id === hearing.judge_user_id || req.user.id === hearing.secretary_user_id;
+      !req.user ||
+      seesSealedRanges(
+        { userId: req.user.id },
+        { judgeUserId: hearing.judge_user_id, secretaryUserId: hearing.secretary_user_id },
+      );
     const sealedRanges = staff
       ? (await d.repos.sealedRanges.listByHearing(id)).map((r) => ({
           id: r.id,
@@ -181,6 +205,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     res.json({
       ...hearingView(hearing),
       tracks,
+      speakers: speakers.map(speakerView),
       markers,
       ...(sealedRanges ? { sealedRanges } : {}),
       access:
@@ -188,6 +213,38 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
           ? { play: true }
           : { play: false, reason: play.reason, message: play.message },
     });
+  });
+
+  r.get('/api/hearings/:id/speakers', async (req, res) => {
+    const { id } = parseOrThrow(idParam, req.params, 'hearing id');
+    const hearing = await d.hearings.get(id);
+    await check(req, hearing, 'hearing.view');
+    const speakers = await d.repos.speakers.speakersOfHearing(id);
+    res.json({ hearingId: id, speakers: speakers.map(speakerView) });
+  });
+
+  /** Which microphone belongs to whom: the whole mapping, replaced (the secretary's form). */
+  r.put('/api/hearings/:id/speakers', async (req, res) => {
+    const { id } = parseOrThrow(idParam, req.params, 'hearing id');
+    const input = parseOrThrow(speakersSchema, req.body, 'microphone mapping');
+    const hearing = await d.hearings.get(id);
+    await check(req, hearing, 'hearing.edit', 'speakers');
+    const actor = req.user?.login ?? 'administrator';
+    const speakers = await d.hearings.setSpeakers(hearing, input, actor);
+    // Who speaks into which microphone decides whose words a transcript shows: access data.
+    await d.audit.append({
+      actor,
+      role: req.user?.role ?? null,
+      action: 'hearing.speakers.set',
+      hearingId: id,
+      target:
+        speakers
+          .map((s) => `${s.track}=${s.participantId ? `participant:${s.participantId}` : `label:${s.label}`}`)
+          .join('; ') || '(none)',
+      address: req.socket.remoteAddress ?? null,
+      verdict: 'info',
+    });
+    res.json({ hearingId: id, speakers: speakers.map(speakerView) });
   });
 
   r.post('/api/hearings/:id/markers', async (req, res) => {

@@ -14,8 +14,6 @@ export const createNodeSchema = z.strictObject({
   name: lineSchema(200),
 });
 
-const WATCHERS = new Set(['operator', 'judge', 'secretary', 'administrator']);
-
 export function recordersRoutes(d: {
   repos: Repositories;
   gateway: RecorderGateway;
@@ -23,16 +21,9 @@ export function recordersRoutes(d: {
   access: AccessService;
 }): Router {
   const r = Router();
-  /** Court staff may watch the recorders; only administrators issue or revoke node tokens. */
+  /** Who watches the recorders and who manages their tokens is the policy's (recorders.watch, admin.manage). */
   const watch = async (req: Request) => {
-    if (req.user && !WATCHERS.has(req.user.role))
-      await d.access.refuse({
-        user: req.user,
-        req,
-        action: 'recorders.watch',
-        reason: 'role-cannot',
-        message: 'only court staff see the recorder nodes',
-      });
+    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'recorders.watch', req });
   };
   const manage = async (req: Request, target: string) => {
     if (req.user)

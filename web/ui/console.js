@@ -410,6 +410,55 @@ function allAlarms() {
   );
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element: `h` makes HTML elements, and SVG needs its own namespace. */
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs))
+    el.setAttribute(key === 'testid' ? 'data-testid' : key, String(value));
+  for (const child of children.flat())
+    if (child !== null && child !== undefined)
+      el.append(child instanceof globalThis.Node ? child : String(child));
+  return el;
+}
+
+/**
+ * The alarm's icon, drawn as inline SVG rather than a text glyph: Debian's Chromium has
+ * no font with ✖ or ⚠ and showed an empty box. A red disc with a cross for a critical
+ * alarm, an amber triangle with "!" for a warning; the severity is its accessible name
+ * (role img), and colour is never the only sign (the words beside it say what happened).
+ */
+function alarmIcon(critical) {
+  const name = t(critical ? 'console.alarmCritical' : 'console.alarmWarning');
+  const shapes = critical
+    ? [
+        svg('circle', { class: 'alarm-icon-shape', cx: 12, cy: 12, r: 11 }),
+        svg('path', { class: 'alarm-icon-mark', d: 'M7.5 7.5 16.5 16.5M16.5 7.5 7.5 16.5' }),
+      ]
+    : [
+        svg('path', { class: 'alarm-icon-shape', d: 'M12 1.5 23.2 21.5H0.8Z' }),
+        svg('path', { class: 'alarm-icon-mark', d: 'M12 8.5V14.5' }),
+        svg('circle', { class: 'alarm-icon-dot', cx: 12, cy: 18, r: 1.4 }),
+      ];
+  return svg(
+    'svg',
+    {
+      class: 'alarm-icon',
+      viewBox: '0 0 24 24',
+      width: 24,
+      height: 24,
+      role: 'img',
+      'aria-label': name,
+      focusable: 'false',
+      testid: 'alarm-icon',
+      'data-severity': critical ? 'critical' : 'warning',
+    },
+    svg('title', {}, name),
+    ...shapes,
+  );
+}
+
 function renderAlarms() {
   const alarms = allAlarms();
   const list = byTestId('alarm-list');
@@ -429,7 +478,7 @@ function renderAlarms() {
             severity: critical ? 'critical' : 'warning',
           },
         },
-        h('span', { class: 'alarm-icon', 'aria-hidden': 'true', text: critical ? '✖' : '⚠' }),
+        alarmIcon(critical),
         h(
           'span',
           { class: 'alarm-body' },

@@ -3,10 +3,15 @@
  * the hearing (title, judge, open or closed, language) and which microphone belongs to
  * whom. Submitting makes the calls in order and remembers what succeeded, so a retry
  * after a refusal does not create the case or a participant twice.
+ *
+ * Microphones: each is mapped to a participant of the case (listed with GET
+ * /api/cases/:id/participants, or typed in this form and created on submit) or to a
+ * free label for someone who is not one (the judge, the prosecutor), and the whole
+ * mapping is sent with PUT /api/hearings/:id/speakers.
  */
 import { get, post, put, seg } from './api.js';
 import { t } from './i18n.js';
-import { busy, byTestId, formValues, h, label, showMessage, startPage } from './page.js';
+import { busy, byTestId, formValues, h, label, showError, showMessage, startPage } from './page.js';
 
 const { document } = globalThis;
 const DEFAULT_MICS = 4;
@@ -20,44 +25,204 @@ let participantSeq = 0;
 
 // ------------------------------------------------------------------ microphone rows
 
-function micRow(track, value = '') {
-  const n = /^mic-(\d+)$/.exec(track)?.[1] ?? track;
+/** Participants of the chosen case as the hub listed them: { id, name, capacity }. */
+let caseParticipants = [];
+
+const LABEL = 'label';
+const micNumberOf = (track) => /^mic-(\d+)$/.exec(track)?.[1] ?? track;
+
+/**
+ * The choices of a microphone: nobody, a participant of the case (`p:<id>`), one typed in
+ * this form and not created yet (`new:<row key>`), or someone else by name (`label`).
+ */
+function micChoices(participants, typed) {
+  const people = [
+    ...participants.map((p) =>
+      h('option', { value: `p:${p.id}`, text: `${p.name} · ${label('capacity', p.capacity)}` }),
+    ),
+    ...typed.map((row) =>
+      h('option', {
+        value: `new:${row.key}`,
+        text: t('secretary.micNewParticipant', { name: row.name }),
+      }),
+    ),
+  ];
+  return [
+    h('option', { value: '', text: t('secretary.micNone') }),
+    people.length ? h('optgroup', { label: t('secretary.micParticipants') }, ...people) : null,
+    h(
+      'optgroup',
+      { label: t('secretary.micOthers') },
+      h('option', { value: LABEL, text: t('secretary.micOther') }),
+    ),
+  ];
+}
+
+function syncLabelField(row) {
+  const select = row.querySelector('select');
+  const input = row.querySelector('input');
+  input.hidden = select.value !== LABEL;
+  input.required = select.value === LABEL;
+}
+
+/** One microphone: which participant (or label) speaks into it. `value` is a choice value. */
+function micRow(track, { participants, typed, value = '', labelText = '' }) {
+  const n = micNumberOf(track);
   const id = `speaker-${track}-${Math.random().toString(36).slice(2, 7)}`;
-  return h(
+  const select = h(
+    'select',
+    { id, testid: 'mic-speaker', dataset: { track } },
+    ...micChoices(participants, typed),
+  );
+  const input = h('input', {
+    type: 'text',
+    list: 'speaker-options',
+    maxlength: 200,
+    value: labelText,
+    testid: 'mic-label',
+    dataset: { track },
+    placeholder: t('secretary.micPlaceholder'),
+    'aria-label': t('secretary.micLabel', { n }),
+  });
+  const row = h(
     'div',
-    { class: 'field mic-row', dataset: { track } },
+    { class: 'field mic-row', testid: 'mic-row', dataset: { track } },
     h('label', { for: id, text: t('player.audioMic', { n }) }),
-    h('input', {
-      id,
-      type: 'text',
-      name: track,
-      list: 'speaker-options',
-      maxlength: 200,
-      value,
-      testid: 'secretary-mic',
-      dataset: { track },
-      placeholder: t('secretary.micPlaceholder'),
-    }),
+    select,
+    input,
+  );
+  setChoice(select, value);
+  select.addEventListener('change', () => {
+    syncLabelField(row);
+    if (select.value === LABEL) input.focus();
+  });
+  syncLabelField(row);
+  return row;
+}
+
+/** Selects a choice if it is offered, else nobody (a typed participant that was removed). */
+function setChoice(select, value) {
+  select.value = [...select.options].some((o) => o.value === value) ? value : '';
+}
+
+function fillMics(container, tracks, options) {
+  container.replaceChildren(
+    ...tracks.map((track) => micRow(track, { ...options, ...(options.values?.[track] ?? {}) })),
   );
 }
 
-function fillMics(container, tracks, values = {}) {
-  container.replaceChildren(...tracks.map((track) => micRow(track, values[track] ?? '')));
-}
-
-function addMic(container) {
-  const count = container.querySelectorAll('.mic-row').length;
-  if (count >= 99) return;
-  const row = micRow(`mic-${count + 1}`);
+/** Adds the microphone after the highest one shown (mic-1 … mic-99). */
+function addMic(container, options) {
+  const numbers = [...container.querySelectorAll('.mic-row')].map((row) =>
+    Number(micNumberOf(row.dataset.track)),
+  );
+  const next = Math.max(0, ...numbers.filter(Number.isFinite)) + 1;
+  if (next > 99) return;
+  const row = micRow(`mic-${next}`, options);
   container.append(row);
-  row.querySelector('input').focus();
+  row.querySelector('select').focus();
 }
 
-function mappingOf(container) {
-  const out = {};
-  for (const input of container.querySelectorAll('input[data-track]'))
-    if (input.value.trim()) out[input.dataset.track] = input.value.trim();
+/** Offers the current participants to every microphone of a container, keeping each choice. */
+function refreshMicChoices(container, participants, typed) {
+  for (const select of container.querySelectorAll('select[data-track]')) {
+    const current = select.dataset.pending ?? select.value;
+    delete select.dataset.pending;
+    select.replaceChildren(...micChoices(participants, typed));
+    setChoice(select, current);
+    syncLabelField(select.closest('.mic-row'));
+  }
+}
+
+/**
+ * The mapping of a container's microphones as PUT /api/hearings/:id/speakers takes it.
+ * `resolve(key)` gives the id of a participant typed in this form (created by then).
+ * Returns null, with the field marked and focused, when a label is missing.
+ */
+function mappingOf(container, messageEl, resolve = () => null) {
+  const speakers = [];
+  for (const row of container.querySelectorAll('.mic-row')) {
+    const select = row.querySelector('select');
+    const input = row.querySelector('input');
+    input.removeAttribute('aria-invalid');
+    const track = row.dataset.track;
+    const choice = select.value;
+    if (!choice) continue;
+    if (choice === LABEL) {
+      if (!input.value.trim()) {
+        input.setAttribute('aria-invalid', 'true');
+        showMessage(messageEl, 'error', t('secretary.micLabelRequired', { n: micNumberOf(track) }));
+        input.focus();
+        return null;
+      }
+      speakers.push({ track, label: input.value.trim() });
+    } else if (choice.startsWith('p:')) speakers.push({ track, participantId: choice.slice(2) });
+    else if (choice.startsWith('new:')) {
+      const participantId = resolve(choice.slice(4));
+      if (participantId) speakers.push({ track, participantId });
+    }
+  }
+  return { speakers };
+}
+
+/** The participants typed in the new-hearing form and not created yet: { key, name }. */
+function typedParticipants() {
+  const out = [];
+  for (const row of byTestId('secretary-participants').querySelectorAll('tr')) {
+    if (row.dataset.participantId) continue;
+    const name = row.querySelector('input[data-field="name"]').value.trim();
+    if (name) out.push({ key: row.dataset.key, name });
+  }
   return out;
+}
+
+/** Participants of the case, and those created by this form since. */
+function formParticipants() {
+  const created = [];
+  for (const row of byTestId('secretary-participants').querySelectorAll('tr'))
+    if (row.dataset.participantId)
+      created.push({
+        id: row.dataset.participantId,
+        name: row.querySelector('input[data-field="name"]').value.trim(),
+        capacity: row.querySelector('[data-field="capacity"]').value,
+      });
+  const known = new Set(caseParticipants.map((p) => p.id));
+  return [...caseParticipants, ...created.filter((p) => !known.has(p.id))];
+}
+
+function refreshFormMics() {
+  const container = byTestId('secretary-mics');
+  // A microphone given to a participant typed in the form keeps them once they are created.
+  const rows = [...byTestId('secretary-participants').querySelectorAll('tr')];
+  for (const select of container.querySelectorAll('select[data-track]')) {
+    if (!select.value.startsWith('new:')) continue;
+    const id = rows.find((row) => row.dataset.key === select.value.slice(4))?.dataset.participantId;
+    if (id) select.dataset.pending = `p:${id}`;
+  }
+  refreshMicChoices(container, formParticipants(), typedParticipants());
+}
+
+/** The case the new-hearing form is for: the one created by it, else the chosen existing one. */
+function currentCaseId() {
+  if (done.caseId) return done.caseId;
+  return byTestId('secretary-case-existing').checked ? byTestId('secretary-case').value || null : null;
+}
+
+let participantsRequest = 0;
+
+async function loadCaseParticipants(caseId) {
+  const mine = ++participantsRequest;
+  let list = [];
+  if (caseId) {
+    try {
+      list = (await get(`/api/cases/${seg(caseId)}/participants`)).participants ?? [];
+    } catch (error) {
+      showError(byTestId('secretary-message'), error);
+    }
+  }
+  if (mine !== participantsRequest) return; // the case changed again meanwhile
+  caseParticipants = list;
+  refreshFormMics();
 }
 
 /** Suggestions for the microphone fields: the participants typed in, the judge, the usual roles. */
@@ -79,6 +244,7 @@ function refreshSpeakerOptions() {
   document
     .getElementById('speaker-options')
     .replaceChildren(...[...names].map((name) => h('option', { value: name })));
+  refreshFormMics();
 }
 
 // ------------------------------------------------------------------ participants
@@ -87,7 +253,7 @@ function participantRow() {
   const n = ++participantSeq;
   const row = h(
     'tr',
-    { testid: 'secretary-participant' },
+    { testid: 'secretary-participant', dataset: { key: String(n) } },
     h(
       'td',
       {},
@@ -217,6 +383,8 @@ async function submit(event) {
   const message = byTestId('secretary-message');
   const values = formValues(form);
   if (!validate(values)) return;
+  // A microphone given to "someone else" needs a name before anything is created.
+  if (!mappingOf(byTestId('secretary-mics'), message)) return;
   const room = courtrooms.find((c) => c.id === values.courtroomId);
   await busy(byTestId('secretary-submit'), message, async () => {
     // 1. The case.
@@ -238,8 +406,9 @@ async function submit(event) {
       if (!field('name')) continue;
       const body = { name: field('name'), capacity: field('capacity') };
       if (field('userLogin')) body.userLogin = field('userLogin');
-      await post(`/api/cases/${seg(theCase.id)}/participants`, body);
+      const added = await post(`/api/cases/${seg(theCase.id)}/participants`, body);
       row.dataset.added = 'true';
+      row.dataset.participantId = added.id;
       for (const el of row.querySelectorAll('input, select, button')) el.disabled = true;
     }
     // 3. The hearing.
@@ -259,9 +428,16 @@ async function submit(event) {
       hearings.unshift(created);
       renderHearingChoice();
     }
-    // 4. Who speaks into which microphone.
-    const mapping = mappingOf(byTestId('secretary-mics'));
-    if (Object.keys(mapping).length) await put(`/api/hearings/${seg(done.hearingId)}/speakers`, mapping);
+    // 4. Who speaks into which microphone: typed participants by the ids they got in step 2.
+    const rows = [...byTestId('secretary-participants').querySelectorAll('tr')];
+    const mapping = mappingOf(
+      byTestId('secretary-mics'),
+      message,
+      (key) => rows.find((row) => row.dataset.key === key)?.dataset.participantId ?? null,
+    );
+    if (!mapping) return;
+    if (mapping.speakers.length) await put(`/api/hearings/${seg(done.hearingId)}/speakers`, mapping);
+    refreshFormMics();
     showMessage(message, 'ok', t('secretary.created'));
     const result = byTestId('secretary-result');
     result.replaceChildren(
@@ -283,9 +459,11 @@ function resetForm() {
   form.reset();
   done = { caseId: null, hearingId: null };
   byTestId('secretary-participants').replaceChildren(participantRow());
+  caseParticipants = [];
   fillMics(
     byTestId('secretary-mics'),
     Array.from({ length: DEFAULT_MICS }, (_, i) => `mic-${i + 1}`),
+    { participants: [], typed: [] },
   );
   byTestId('secretary-result').hidden = true;
   byTestId('secretary-message').hidden = true;
@@ -296,21 +474,36 @@ function resetForm() {
 
 // ------------------------------------------------------------------ existing hearing's microphones
 
+/** Participants of the hearing chosen in the second form (for its microphones). */
+let speakersParticipants = [];
+
 async function loadSpeakers(id) {
   const rows = byTestId('speakers-rows');
   const message = byTestId('speakers-message');
-  if (!id) {
-    rows.replaceChildren();
-    return;
-  }
+  rows.replaceChildren();
+  speakersParticipants = [];
+  if (!id) return;
   await busy(null, message, async () => {
     const detail = await get(`/api/hearings/${seg(id)}`);
-    const mics = (detail.tracks ?? []).filter((tr) => /^mic-\d+$/.test(tr.name));
-    const values = Object.fromEntries(mics.filter((tr) => tr.speaker).map((tr) => [tr.name, tr.speaker]));
-    const names = mics.length
-      ? mics.map((tr) => tr.name).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))
-      : Array.from({ length: DEFAULT_MICS }, (_, i) => `mic-${i + 1}`);
-    fillMics(rows, names, values);
+    speakersParticipants = detail.caseId
+      ? ((await get(`/api/cases/${seg(detail.caseId)}/participants`)).participants ?? [])
+      : [];
+    const speakers = detail.speakers ?? [];
+    const values = Object.fromEntries(
+      speakers.map((s) => [
+        s.track,
+        s.participantId ? { value: `p:${s.participantId}` } : { value: LABEL, labelText: s.label ?? '' },
+      ]),
+    );
+    // The recorder's microphones, every mapped one, and at least the usual four.
+    const names = new Set([
+      ...Array.from({ length: DEFAULT_MICS }, (_, i) => `mic-${i + 1}`),
+      ...(detail.tracks ?? []).map((tr) => tr.name).filter((name) => /^mic-\d+$/.test(name)),
+      ...speakers.map((s) => s.track),
+    ]);
+    const ordered = [...names].sort((a, b) => Number(micNumberOf(a)) - Number(micNumberOf(b)));
+    fillMics(rows, ordered, { participants: speakersParticipants, typed: [], values });
+    rows.dataset.hearingId = id;
   });
 }
 
@@ -323,9 +516,12 @@ async function saveSpeakers(event) {
     byTestId('speakers-hearing').focus();
     return;
   }
+  const mapping = mappingOf(byTestId('speakers-rows'), message);
+  if (!mapping) return;
   await busy(byTestId('speakers-save'), message, async () => {
-    await put(`/api/hearings/${seg(id)}/speakers`, mappingOf(byTestId('speakers-rows')));
+    const saved = await put(`/api/hearings/${seg(id)}/speakers`, mapping);
     showMessage(message, 'ok', t('secretary.micsSaved'));
+    message.dataset.count = String(saved.speakers?.length ?? 0);
   });
 }
 
@@ -339,26 +535,37 @@ async function init() {
   ]);
   courtrooms = rooms.courtrooms ?? [];
   cases = caseList.cases ?? [];
-  hearings = (hearingList.hearings ?? []).filter((x) => x.state !== 'stopped');
+  // Every state: a mapping corrected after the hearing is what its transcription uses.
+  hearings = hearingList.hearings ?? [];
   renderCourtrooms();
   renderHearingChoice();
   resetForm();
 
-  byTestId('secretary-courtroom').addEventListener('change', renderCases);
+  byTestId('secretary-courtroom').addEventListener('change', () => {
+    renderCases();
+    void loadCaseParticipants(currentCaseId());
+  });
+  byTestId('secretary-case').addEventListener('change', () => void loadCaseParticipants(currentCaseId()));
   for (const radio of byTestId('secretary-form').querySelectorAll('input[name="caseMode"]'))
-    radio.addEventListener('change', syncCaseMode);
+    radio.addEventListener('change', () => {
+      syncCaseMode();
+      void loadCaseParticipants(currentCaseId());
+    });
   byTestId('secretary-add-participant').addEventListener('click', () => {
     const row = participantRow();
     byTestId('secretary-participants').append(row);
     row.querySelector('input').focus();
   });
-  byTestId('secretary-add-mic').addEventListener('click', () => addMic(byTestId('secretary-mics')));
+  byTestId('secretary-add-mic').addEventListener('click', () =>
+    addMic(byTestId('secretary-mics'), { participants: formParticipants(), typed: typedParticipants() }),
+  );
   byTestId('secretary-judge').addEventListener('input', refreshSpeakerOptions);
   byTestId('secretary-form').addEventListener('submit', submit);
   byTestId('secretary-reset').addEventListener('click', resetForm);
   byTestId('speakers-hearing').addEventListener('change', (event) => void loadSpeakers(event.target.value));
   byTestId('speakers-add-mic').addEventListener('click', () => {
-    if (byTestId('speakers-hearing').value) addMic(byTestId('speakers-rows'));
+    if (byTestId('speakers-hearing').value)
+      addMic(byTestId('speakers-rows'), { participants: speakersParticipants, typed: [] });
   });
   byTestId('speakers-form').addEventListener('submit', saveSpeakers);
 }
@@ -372,10 +579,12 @@ void startPage({
     renderHearingChoice();
     refreshSpeakerOptions();
     for (const row of document.querySelectorAll('.mic-row')) {
-      const n = /^mic-(\d+)$/.exec(row.dataset.track)?.[1] ?? row.dataset.track;
+      const n = micNumberOf(row.dataset.track);
       row.querySelector('label').textContent = t('player.audioMic', { n });
       row.querySelector('input').placeholder = t('secretary.micPlaceholder');
+      row.querySelector('input').setAttribute('aria-label', t('secretary.micLabel', { n }));
     }
+    refreshMicChoices(byTestId('speakers-rows'), speakersParticipants, []);
     for (const option of document.querySelectorAll('[data-field="capacity"] option'))
       option.textContent = label('capacity', option.value);
   },

@@ -7,6 +7,7 @@ import type { CatalogDialect } from '../dialect.ts';
 import * as m0001 from './0001-initial.ts';
 import * as m0002 from './0002-accounts.ts';
 import * as m0003 from './0003-copies.ts';
+import * as m0004 from './0004-hearing-speakers.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Up = (db: Kysely<any>, dialect: CatalogDialect) => Promise<void>;
@@ -15,4 +16,5 @@ export const MIGRATIONS: readonly { name: string; up: Up }[] = [
   { name: '0001-initial', up: m0001.up },
   { name: '0002-accounts', up: m0002.up },
   { name: '0003-copies', up: m0003.up },
+  { name: '0004-hearing-speakers', up: m0004.up },
 ];

@@ -86,6 +86,22 @@ export class CasesRepository {
       .execute();
   }
 
+  /**
+   * Every assignment of one account, ended and future ones included: the access policy
+   * tells "assigned, but not now" (assignment-not-active) from "never assigned"
+   * (not-assigned-to-case), so it needs them all, not only those in force.
+   */
+  async assignmentsOfUser(userId: string): Promise<CaseAssignment[]> {
+    return this.db
+      .selectFrom('case_assignments')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('case_id')
+      .orderBy('valid_from_ms')
+      .orderBy('id')
+      .execute();
+  }
+
   /** Assignments of one judge in force at `at` (valid_from ≤ at < valid_until). */
   async activeAssignmentsOfUser(userId: string, at: number): Promise<CaseAssignment[]> {
     return this.db

@@ -3,6 +3,7 @@ import { AuditLogRepository } from './audit-log.repository.ts';
 import { CasesRepository } from './cases.repository.ts';
 import { CopiesRepository } from './copies.repository.ts';
 import { CourtsRepository } from './courts.repository.ts';
+import { HearingSpeakersRepository } from './hearing-speakers.repository.ts';
 import { HearingsRepository } from './hearings.repository.ts';
 import { LoginAttemptsRepository } from './login-attempts.repository.ts';
 import { MarkersRepository } from './markers.repository.ts';
@@ -13,11 +14,14 @@ import { SessionsRepository } from './sessions.repository.ts';
 import { TerminalsRepository } from './terminals.repository.ts';
 import { UsersRepository } from './users.repository.ts';
 
+export type { HearingSpeaker, SpeakerEntry } from './hearing-speakers.repository.ts';
+
 export {
   CopiesRepository,
   AuditLogRepository,
   CasesRepository,
   CourtsRepository,
+  HearingSpeakersRepository,
   HearingsRepository,
   LoginAttemptsRepository,
   MarkersRepository,
@@ -34,6 +38,8 @@ export interface Repositories {
   courts: CourtsRepository;
   recorderNodes: RecorderNodesRepository;
   hearings: HearingsRepository;
+  /** Which microphone belongs to whom (0004); `speakersOfHearing` is what transcription reads. */
+  speakers: HearingSpeakersRepository;
   segments: SegmentsRepository;
   markers: MarkersRepository;
   auditLog: AuditLogRepository;
@@ -51,6 +57,7 @@ export function createRepositories(db: CatalogDb): Repositories {
     courts: new CourtsRepository(db),
     recorderNodes: new RecorderNodesRepository(db),
     hearings: new HearingsRepository(db),
+    speakers: new HearingSpeakersRepository(db),
     segments: new SegmentsRepository(db),
     markers: new MarkersRepository(db),
     auditLog: new AuditLogRepository(db),
