@@ -826,23 +826,26 @@ const expiredUrlProbes: Probe[] = SEGMENTS.flatMap((seg) =>
   })),
 );
 
-const flipHex = (c: string) => (c === '0' ? '1' : '0');
+const flipChar = (c: string) => (c === '0' ? '1' : '0');
 const TAMPERS: readonly { name: string; apply: (url: string) => string }[] = [
   {
-    name: 'one digit of the signature changed',
-    apply: (u) => u.replace(/sig=([0-9a-f])/, (_m, c: string) => `sig=${flipHex(c)}`),
+    name: 'one character of the signature changed',
+    apply: (u) => u.replace(/sig=([\w-])/, (_m, c: string) => `sig=${flipChar(c)}`),
   },
   {
-    name: 'the last digit of the signature changed',
-    apply: (u) => u.replace(/([0-9a-f])$/, (_m, c: string) => flipHex(c)),
+    name: 'the last character of the signature changed',
+    apply: (u) => u.replace(/([\w-])$/, (_m, c: string) => flipChar(c)),
   },
   { name: 'the signature cut short', apply: (u) => u.slice(0, -2) },
   {
-    name: 'the signature in upper case',
-    apply: (u) => u.replace(/sig=([0-9a-f]+)/, (_m, s: string) => `sig=${s.toUpperCase()}`),
+    name: "the signature with its letters' case swapped",
+    apply: (u) =>
+      u.replace(/sig=([\w-]+)/, (_m, s: string) =>
+        s.replace(/[A-Za-z]/g, (c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())),
+      ),
   },
-  { name: 'no signature', apply: (u) => u.replace(/&sig=[0-9a-f]+/, '') },
-  { name: 'the signature twice', apply: (u) => `${u}&${/sig=[0-9a-f]+/.exec(u)![0]}` },
+  { name: 'no signature', apply: (u) => u.replace(/&sig=[\w-]+/, '') },
+  { name: 'the signature twice', apply: (u) => `${u}&${/sig=[\w-]+/.exec(u)![0]}` },
   {
     name: 'the expiry one second later',
     apply: (u) => u.replace(/expires=(\d+)/, (_m, e: string) => `expires=${Number(e) + 1}`),

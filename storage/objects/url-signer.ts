@@ -19,7 +19,14 @@ export interface SignedUrlParts {
 
 /** Below this the HMAC key is guessable; 32 random bytes in base64 is 44 characters. */
 export const MIN_SECRET_LENGTH = 32;
-const SIG_HEX = /^[0-9a-f]{64}$/;
+/**
+ * The tag is HMAC-SHA-256 truncated to 128 bits (RFC 2104 §5, as IPsec's
+ * HMAC-SHA-256-128, RFC 4868), base64url: 22 characters. A two-hour playlist carries
+ * 1,800 of them per track, and they are its incompressible part: at 64 hex characters
+ * they were two thirds of its gzip size (docs/decisions/0007).
+ */
+const SIG_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+const TAG_BYTES = 16;
 
 export class UrlSigner {
   private readonly secret: Buffer;
@@ -46,20 +53,27 @@ export class UrlSigner {
   /** The signature is checked before expiry, so a forged URL never reads as merely 'expired'. */
   verify(parts: SignedUrlParts): UrlVerdict {
     const expires = typeof parts.expires === 'string' ? Number(parts.expires) : parts.expires;
-    if (!Number.isSafeInteger(expires) || typeof parts.sig !== 'string' || !SIG_HEX.test(parts.sig)) {
+    if (!Number.isSafeInteger(expires) || typeof parts.sig !== 'string' || !SIG_PATTERN.test(parts.sig)) {
       return 'bad-signature';
     }
     if (!isValidObjectKey(parts.key)) return 'bad-signature';
-    const expected = Buffer.from(this.mac(parts.key, expires, parts.filename), 'hex');
+    // Compared as text, not as decoded bytes: the last base64url character carries four
+    // unused bits, and a decoder would take several spellings of one tag as equal.
+    const expected = Buffer.from(this.mac(parts.key, expires, parts.filename), 'latin1');
     // timingSafeEqual: comparing MACs in constant time leaks nothing about the right one.
-    if (!crypto.timingSafeEqual(expected, Buffer.from(parts.sig, 'hex'))) return 'bad-signature';
+    if (!crypto.timingSafeEqual(expected, Buffer.from(parts.sig, 'latin1'))) return 'bad-signature';
     return Math.floor(this.clock.now() / 1000) > expires ? 'expired' : 'ok';
   }
 
   private mac(key: string, expires: number, filename: string | undefined): string {
     // Newline framing is unambiguous: valid keys never contain "\n" and the filename comes last.
     const payload = `hattama-object-url-v1\n${key}\n${expires}\n${filename ?? ''}`;
-    return crypto.createHmac('sha256', this.secret).update(payload, 'utf8').digest('hex');
+    return crypto
+      .createHmac('sha256', this.secret)
+      .update(payload, 'utf8')
+      .digest()
+      .subarray(0, TAG_BYTES)
+      .toString('base64url');
   }
 }
 

@@ -201,7 +201,7 @@ describe('GET /objects/<key> with a hub-signed URL', () => {
       url.replace(sig, flipped),
       url.replace(/expires=(\d+)/, (_m, e: string) => `expires=${Number(e) + 3600}`),
       url.replace(KEY, other),
-      url.replace(/&sig=[0-9a-f]+/, ''),
+      url.replace(/&sig=[\w-]+/, ''),
       `${url}&sig=${sig}`,
       `${url}&filename=copy.ts`,
     ];
