@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger, loadConfig, type Config } from '../core/index.ts';
 import { RecordingSession } from '../recorder/session.ts';
+import { HearingCapture } from '../recorder/hearing-capture.ts';
 import { Spool, sha256File } from '../recorder/spool.ts';
 import { nodeSourcesSchema, resolveFfmpegPath } from '../recorder/index.ts';
 import { startRole, type Running } from '../cli/commands/serve.ts';
@@ -229,11 +230,12 @@ async function roomsKeepUp(
   seconds: number,
 ): Promise<RoomsRun> {
   const segmentSeconds = 2;
-  const sessions: RecordingSession[] = [];
+  // As a node records a courtroom: picture and sound in separate ffmpegs (decision 0010).
+  const sessions: HearingCapture[] = [];
   const commits = new Map<string, { at: number; endMs: number; durationMs: number }[]>();
   for (let i = 0; i < rooms; i++) {
     const spool = new Spool(path.join(dir, `rooms-${rooms}`, `room-${i}`), logger);
-    const s = new RecordingSession({
+    const s = new HearingCapture({
       hearingId: `bench-room-${i}`,
       spool,
       sources: nodeSourcesSchema.parse({
@@ -437,7 +439,7 @@ async function courtrooms(ffmpeg: string, camera: string, dir: string): Promise<
   return {
     maxWithoutFallingBehind: maxRooms,
     runs,
-    note: '1 stream-copied 720p camera + 4 AAC microphones + mix each, 2 s segments; kept up = every track within 3 % of real time, commit lag p95 under one segment and not growing',
+    note: '1 stream-copied 720p camera + 4 AAC microphones + mix each (picture and sound in two ffmpegs, as a node records), 2 s segments; kept up = every track within 3 % of real time, commit lag p95 under one segment and not growing',
   };
 }
 
