@@ -128,13 +128,8 @@ export function cachedReads(
     cases: withOverrides(repos.cases, {
       participationsOfUser: (userId) =>
         participations.get(userId, () => repos.cases.participationsOfUser(userId)),
+      // Every assignment, in force or not: the policy tells them apart (assignment-not-active).
       assignmentsOfUser: (userId) => assignments.get(userId, () => repos.cases.assignmentsOfUser(userId)),
-      // The same rows as the catalog's query (valid_from ≤ at < valid_until), filtered here
-      // so the cache does not depend on the clock.
-      activeAssignmentsOfUser: async (userId, at) =>
-        (await assignments.get(userId, () => repos.cases.assignmentsOfUser(userId))).filter(
-          (a) => a.valid_from_ms <= at && (a.valid_until_ms === null || a.valid_until_ms > at),
-        ),
     }),
     hearings: withOverrides(repos.hearings, {
       find: (id) => hearings.get(id, () => repos.hearings.find(id)),

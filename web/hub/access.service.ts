@@ -163,13 +163,7 @@ export class AccessService {
 
   /** The facts of a case the policy decides on: its court and the staff of its hearings. */
   async caseFacts(theCase: Pick<Case, 'id' | 'court_id'>): Promise<CaseFacts> {
-    const hearings = await this.d.repos.cases.listHearingsOfCase(theCase.id);
-    const staff = new Set<string>();
-    for (const h of hearings) {
-      if (h.judge_user_id) staff.add(h.judge_user_id);
-      if (h.secretary_user_id) staff.add(h.secretary_user_id);
-    }
-    return { id: theCase.id, courtId: theCase.court_id, staffUserIds: [...staff] };
+    return factsOf(theCase, await this.d.repos.cases.listHearingsOfCase(theCase.id));
   }
 
   /**
@@ -203,14 +197,19 @@ export class AccessService {
     user: AuthUser,
     cases: readonly C[],
   ): Promise<C[]> {
-    const viewer = await this.viewerFor(user);
-    const nowMs = this.d.clock.now();
-    const out: C[] = [];
-    for (const c of cases) {
-      const decision = decideCase({ viewer, theCase: await this.caseFacts(c), action: 'case.read', nowMs });
-      if (decision.allow) out.push(c);
+    // One read of the hearings for the whole list, not one per case.
+    const [viewer, hearings] = await Promise.all([this.viewerFor(user), this.d.repos.hearings.list()]);
+    const byCase = new Map<string | null, Hearing[]>();
+    for (const h of hearings) {
+      const list = byCase.get(h.case_id);
+      if (list) list.push(h);
+      else byCase.set(h.case_id, [h]);
     }
-    return out;
+    const nowMs = this.d.clock.now();
+    return cases.filter(
+      (c) =>
+        decideCase({ viewer, theCase: factsOf(c, byCase.get(c.id) ?? []), action: 'case.read', nowMs }).allow,
+    );
   }
 
   /** A finished copy's links go to the one who asked for it only (`decideCopy`); refusals are audited. */
@@ -270,4 +269,17 @@ export class AccessService {
         'access refused',
       );
   }
+}
+
+/** A case's facts for the policy: its court, and the judges and secretaries of its hearings. */
+function factsOf(
+  theCase: Pick<Case, 'id' | 'court_id'>,
+  hearings: readonly Pick<Hearing, 'judge_user_id' | 'secretary_user_id'>[],
+): CaseFacts {
+  const staff = new Set<string>();
+  for (const h of hearings) {
+    if (h.judge_user_id) staff.add(h.judge_user_id);
+    if (h.secretary_user_id) staff.add(h.secretary_user_id);
+  }
+  return { id: theCase.id, courtId: theCase.court_id, staffUserIds: [...staff] };
 }
