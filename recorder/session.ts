@@ -388,13 +388,14 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     file: string,
     startSeconds: number,
     endSeconds: number,
-  ): Promise<void> {
+  ): Promise<number> {
     const t0 = record.t0Ms ?? record.spawnedAtMs;
     const sourceFile = path.join(trackDir(this.runDir(record.n), track), file);
+    if (track === 'video') endSeconds = await videoSegmentEnd(sourceFile, endSeconds, this.o.segmentSeconds);
     try {
       await fs.access(sourceFile);
     } catch {
-      return; // committed before a crash; the journal has it
+      return endSeconds; // committed before a crash; the journal has it
     }
     const startMs = t0 + mediaMs(startSeconds);
     const durationMs = Math.max(0, mediaMs(endSeconds) - mediaMs(startSeconds));
@@ -407,6 +408,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     });
     if (track === 'video') this.lastVideoCommitMs = this.o.clock.now();
     this.emit('segment', segment);
+    return endSeconds;
   }
 
   private async scanLevels(run: NonNullable<RecordingSession['run']>): Promise<void> {
@@ -530,8 +532,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       let lastEndSeconds: number | null = null;
       for (const c of listed) {
         if (record.t0Ms === null) record.t0Ms = record.spawnedAtMs;
-        await this.commit(record, t.name, c.file, c.startSeconds, c.endSeconds);
-        lastEndSeconds = c.endSeconds;
+        lastEndSeconds = await this.commit(record, t.name, c.file, c.startSeconds, c.endSeconds);
       }
       const listedFiles = new Set(listed.map((c) => c.file));
       let files: string[] = [];
@@ -555,8 +556,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
           { track: t.name, file: f, keptBytes: kept },
           'kept the whole packets of an unfinished segment',
         );
-        await this.commit(record, t.name, f, startSeconds, range.endSeconds);
-        lastEndSeconds = range.endSeconds;
+        lastEndSeconds = await this.commit(record, t.name, f, startSeconds, range.endSeconds);
       }
       if (lastEndSeconds !== null) {
         const t0 = record.t0Ms ?? record.spawnedAtMs;
@@ -581,6 +581,44 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     await this.halt();
     this.closed = true;
   }
+}
+
+/** Bytes of the next segment read for its first time stamp: its first packets. */
+const NEXT_SEGMENT_HEAD = 64 * 1024;
+
+/**
+ * Where a video segment really ends: where the next one begins, when ffmpeg has begun
+ * it. ffmpeg lists a segment's end as its last frame plus one frame; a camera (or a
+ * starved test pattern) that missed frames just before the cut leaves a hole between
+ * that and the next segment's first frame, during which the last frame stays on screen.
+ * The segment owns that time, so the track stays contiguous. Kept to within one segment
+ * length of the listed end, as a guard against a file that is not the next one.
+ */
+async function videoSegmentEnd(file: string, listedEnd: number, segmentSeconds: number): Promise<number> {
+  const m = /^(.*?)(\d{6})\.ts$/.exec(file);
+  if (!m) return listedEnd;
+  const next = `${m[1]}${String(Number(m[2]) + 1).padStart(6, '0')}.ts`;
+  let head: Buffer;
+  try {
+    const handle = await fs.open(next, 'r');
+    try {
+      const { buffer, bytesRead } = await handle.read(
+        Buffer.alloc(NEXT_SEGMENT_HEAD),
+        0,
+        NEXT_SEGMENT_HEAD,
+        0,
+      );
+      head = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return listedEnd; // the last segment of its run
+  }
+  const nextStart = ptsRange(head)?.firstSeconds;
+  if (nextStart === undefined || nextStart <= listedEnd || nextStart - listedEnd > segmentSeconds)
+    return listedEnd;
+  return nextStart;
 }
 
 /**

@@ -109,7 +109,7 @@ function printLogTail(file: string, label: string): void {
   }
   const lines = text
     .split('\n')
-    .filter((l) => /"level":"(warn|error|fatal)"/.test(l))
+    .filter((l) => /"level":"(warn|error|fatal)"|"msg":"recording run started"/.test(l))
     .slice(-40);
   if (lines.length > 0) console.error(`--- ${label}: last warnings and errors ---\n${lines.join('\n')}`);
 }
@@ -265,13 +265,21 @@ async function verifyWithCli(
 }
 
 function expectDurations(byTrack: Map<string, Segment[]>, expectedMs: number, toleranceMs: number): void {
-  for (const [track, own] of byTrack) {
+  // Every track's span first, so a failure says whether a track began late or ended early.
+  const t0 = Math.min(...[...byTrack.values()].map((own) => own[0]?.start_ms ?? Infinity));
+  const spans = [...byTrack].map(([track, own]) => {
     const total = own.reduce((sum, s) => sum + s.duration_ms, 0);
+    const last = own[own.length - 1];
+    const from = (own[0]?.start_ms ?? t0) - t0;
+    const to = last ? last.start_ms + last.duration_ms - t0 : 0;
+    return { track, total, text: `${track}: ${own.length} segments, ${from}–${to} ms, ${total} ms held` };
+  });
+  const all = spans.map((s) => s.text).join('; ');
+  for (const { track, total } of spans)
     expect(
       Math.abs(total - expectedMs),
-      `${track} holds ${total} ms, expected ${expectedMs} ± ${toleranceMs}`,
+      `${track} holds ${total} ms, expected ${expectedMs} ± ${toleranceMs} (${all})`,
     ).toBeLessThanOrEqual(toleranceMs);
-  }
 }
 
 // ------------------------------------------------------------------ a hub that can be stopped

@@ -40,10 +40,49 @@ describe('capture arguments', () => {
     const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 6, runDir: '/r' })).slice(
       5,
     );
-    expect(args.slice(0, 4)).toEqual(['-re', '-f', 'lavfi', '-i']);
-    expect(args[4]).toMatch(/^testsrc2=size=640x360:rate=25,drawtext=/);
+    expect(args.slice(0, 3)).toEqual(['-f', 'lavfi', '-i']);
+    expect(args[3]).toMatch(/^testsrc2=size=640x360:rate=25,realtime,setpts=.*,drawtext=/);
     expect(args).toContain('expr:gte(t,n_forced*6)');
     expect(args).toContain('libx264');
+  });
+
+  it('paces a test pattern by the wall clock, as a live camera, and its tones beside it', () => {
+    const args = argsOf(buildCaptureSpec({ sources: DEMO_SOURCES, segmentSeconds: 4, runDir: '/r' }));
+    // Stamped with the wall clock's frame slot; no -re to pace the input a second time.
+    expect(args[args.indexOf('-i') + 1]).toContain(
+      'testsrc2=size=640x360:rate=25,realtime,setpts=round((RTCTIME-RTCSTART)/(TB*1000000))',
+    );
+    expect(args).not.toContain('-re');
+    expect(args[args.indexOf('-i') + 1]).toContain('sine=frequency=440:sample_rate=48000,arealtime[out1]');
+    // The stamps are kept: a late frame leaves a gap, not copies to encode.
+    const v = args.indexOf('-vsync');
+    expect(args.slice(v, v + 2)).toEqual(['-vsync', 'vfr']);
+    expect(args.indexOf('-vsync')).toBeLessThan(args.indexOf('/r/video/%06d.ts'));
+    expect(args.indexOf('-vsync')).toBeGreaterThan(args.indexOf('-map'));
+  });
+
+  it('keeps -re for tones recorded without a test pattern, and no wall-clock stamps for a real camera', () => {
+    const tones = argsOf(
+      buildCaptureSpec({
+        sources: nodeSourcesSchema.parse({ camera: null, microphones: { kind: 'tone', frequencies: [440] } }),
+        segmentSeconds: 4,
+        runDir: '/r',
+      }),
+    );
+    expect(tones.slice(tones.indexOf('-i') - 3, tones.indexOf('-i'))).toEqual(['-re', '-f', 'lavfi']);
+    expect(tones.join(' ')).not.toContain('arealtime');
+    const rtsp = argsOf(
+      buildCaptureSpec({
+        sources: nodeSourcesSchema.parse({
+          camera: { kind: 'rtsp', url: 'rtsp://10.0.0.5/s', codec: 'other' },
+          microphones: null,
+        }),
+        segmentSeconds: 4,
+        runDir: '/r',
+      }),
+    );
+    expect(rtsp).toContain('libx264');
+    expect(rtsp).not.toContain('-vsync');
   });
 
   it('stream-copies an H.264 IP camera and never re-encodes it', () => {

@@ -47,6 +47,14 @@ export interface CaptureArgsOptions {
 
 export const AUDIO_SAMPLE_RATE = 48000;
 const GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error'];
+/**
+ * A generated picture made live: `realtime` holds frames back to the wall clock, and
+ * setpts stamps each with the frame slot (time base 1/fps) of the wall-clock time at
+ * which it left. Rounded, as setpts would truncate: a frame a hair early would share
+ * its predecessor's slot and be dropped. Such an input takes no -re, which would pace it
+ * a second time on those rounded stamps and drop frames for nothing.
+ */
+const WALL_CLOCK_PACING = 'realtime,setpts=round((RTCTIME-RTCSTART)/(TB*1000000))';
 /** Levels are measured over one-second blocks (astats reset per frame of 48000 samples). */
 const LEVEL_BLOCK = AUDIO_SAMPLE_RATE;
 
@@ -83,13 +91,16 @@ export function planTracks(sources: NodeSources): TrackPlan[] {
 function cameraInput(camera: CameraSource, fontAvailable: boolean): FfmpegInput {
   switch (camera.kind) {
     case 'test-pattern': {
-      let graph = `testsrc2=size=${camera.width}x${camera.height}:rate=${camera.fps}`;
+      // Paced by the wall clock and stamped with it, as a live camera is: when the machine
+      // cannot encode every frame in time, frames are missed, never seconds (with -re
+      // alone an overloaded encoder falls behind the clock and the picture comes up short).
+      let graph = `testsrc2=size=${camera.width}x${camera.height}:rate=${camera.fps},${WALL_CLOCK_PACING}`;
       if (fontAvailable) {
         // The UTC wall clock burned into the picture, so a viewer sees when it was recorded.
         const text = '%{gmtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S} UTC';
         graph += `,drawtext=fontfile=${escapeFilterValue(camera.font)}:text='${text}':x=10:y=10:fontsize=${Math.round(camera.height / 14)}:fontcolor=white:box=1:boxcolor=black@0.6`;
       }
-      return { options: ['-re', '-f', 'lavfi'], url: graph };
+      return { options: ['-f', 'lavfi'], url: graph };
     }
     case 'file':
       return { options: ['-re', '-stream_loop', '-1'], url: camera.path };
@@ -140,6 +151,10 @@ function videoCodecOptions(camera: CameraSource, segmentSeconds: number): string
   if (copy) return ['-c:v', 'copy'];
   const fps = camera.kind === 'test-pattern' ? camera.fps : 25;
   return [
+    // Keep the wall-clock stamps of a test pattern as they are: ffmpeg would otherwise
+    // fill a late frame's gap with copies, more to encode for an encoder already late.
+    // (-vsync, not -fps_mode: the bundled 2018 build knows only -vsync.)
+    ...(camera.kind === 'test-pattern' ? ['-vsync', 'vfr'] : []),
     '-c:v',
     'libx264',
     '-preset',
@@ -218,12 +233,14 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
   if (sources.microphones?.kind === 'tone') {
     for (const f of sources.microphones.frequencies) {
       micSource.push(`[${lavfiIndex}:${lavfiGraphs.length}]`);
-      lavfiGraphs.push(`sine=frequency=${f}:sample_rate=${AUDIO_SAMPLE_RATE}`);
+      // Beside a wall-clock test pattern the input has no -re, so tones pace themselves.
+      const pacing = camera?.kind === 'test-pattern' ? ',arealtime' : '';
+      lavfiGraphs.push(`sine=frequency=${f}:sample_rate=${AUDIO_SAMPLE_RATE}${pacing}`);
     }
   }
   if (lavfiGraphs.length > 0)
     inputs.push({
-      options: ['-re', '-f', 'lavfi'],
+      options: camera?.kind === 'test-pattern' ? ['-f', 'lavfi'] : ['-re', '-f', 'lavfi'],
       url: lavfiGraphs.map((g, i) => `${g}[out${i}]`).join(';'),
     });
   if (camera && videoStream) {

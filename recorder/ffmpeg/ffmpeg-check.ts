@@ -29,13 +29,16 @@ export function ffmpegNeeds(sources: NodeSources): FfmpegNeeds {
     camera !== null &&
     ((camera.kind === 'rtsp' && camera.codec === 'h264') || (camera.kind === 'file' && camera.copy));
   const encoders = [...(camera && !copies ? ['libx264'] : []), ...(sources.microphones ? ['aac'] : [])];
+  const mics = sources.microphones;
   const filters = sources.microphones
     ? ['amix', 'asplit', 'astats', 'ametadata', 'asetnsamples', 'aresample']
     : [];
-  if (camera?.kind === 'test-pattern') filters.push('testsrc2');
+  if (camera?.kind === 'test-pattern') {
+    filters.push('testsrc2', 'realtime', 'setpts');
+    if (mics?.kind === 'tone') filters.push('arealtime');
+  }
   const demuxers: string[] = [];
   if (camera?.kind === 'rtsp') demuxers.push('rtsp');
-  const mics = sources.microphones;
   if (mics?.kind === 'pulse' || mics?.kind === 'alsa') demuxers.push(mics.kind);
   return { encoders, muxers: ['segment', 'mpegts'], filters, demuxers };
 }
