@@ -28,6 +28,7 @@ export const ALARM_KINDS = [
   'spool-backlog',
   'disk-low',
   'upload-failing',
+  'capture-behind',
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 

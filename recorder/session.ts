@@ -110,6 +110,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   private alarms = new Map<string, LevelAlarmState>();
   private lastVideoCommitMs = 0;
   private cameraLost = false;
+  /** The run's media is more than BEHIND_ALARM_MS behind the wall clock (alarm raised). */
+  private behind = false;
   private closed = false;
   private readonly log: Logger;
   private speechFiles: readonly string[] | undefined;
@@ -354,7 +356,14 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
           await this.writeRun(run.record);
           this.onRunT0(run.record.t0Ms);
         }
-        await this.commit(run.record, track, closed.file, closed.startSeconds, closed.endSeconds);
+        const endSeconds = await this.commit(
+          run.record,
+          track,
+          closed.file,
+          closed.startSeconds,
+          closed.endSeconds,
+        );
+        this.checkPace(run.record, endSeconds);
       }
     }
     await this.scanLevels(run);
@@ -442,6 +451,32 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     if (latest.length > 0) this.emit('levels', { atMs: this.o.clock.now(), channels: latest });
   }
 
+  /**
+   * A segment that closes long after its media ended means this ffmpeg records behind
+   * real time: the machine cannot keep up (too many streams, a camera encoded at too high
+   * a resolution), and what it has not written yet is lost if it stops. Slow drift of a
+   * camera's own clock stays well under the threshold for hours.
+   */
+  private checkPace(record: RunRecord, endSeconds: number): void {
+    const lagMs = this.o.clock.now() - ((record.t0Ms ?? record.spawnedAtMs) + mediaMs(endSeconds));
+    if (!this.behind && lagMs > BEHIND_ALARM_MS) this.setBehind(true, lagMs);
+    else if (this.behind && lagMs < BEHIND_CLEAR_MS) this.setBehind(false, lagMs);
+  }
+
+  private setBehind(behind: boolean, lagMs: number): void {
+    this.behind = behind;
+    const seconds = (lagMs / 1000).toFixed(1);
+    if (behind) this.log.warn({ lagMs }, 'recording behind real time');
+    this.emit('alarm', {
+      kind: 'capture-behind',
+      track: null,
+      active: behind,
+      message: behind
+        ? `the ${this.subject} is recorded ${seconds} s behind real time: this machine cannot keep up; record fewer streams or encode the camera smaller`
+        : `the ${this.subject} is recorded in real time again`,
+    });
+  }
+
   private checkCamera(): void {
     if (!this.tracks.some((t) => t.name === 'video') || !this.wantRecording) return;
     const now = this.o.clock.now();
@@ -480,6 +515,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     clearInterval(run.timer);
     await this.scheduleScan();
     const crashed = !exit.requested || run.stalled;
+    // The next run has a clock of its own.
+    if (this.behind) this.setBehind(false, 0);
     try {
       await this.finishRun(run.record, crashed);
     } catch (error) {
@@ -582,6 +619,10 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.closed = true;
   }
 }
+
+/** Media this far behind the wall clock raises `capture-behind`; under the second it clears. */
+const BEHIND_ALARM_MS = 5000;
+const BEHIND_CLEAR_MS = 2000;
 
 /** Bytes of the next segment read for its first time stamp: its first packets. */
 const NEXT_SEGMENT_HEAD = 64 * 1024;

@@ -72,6 +72,8 @@ describe('test-pattern camera', () => {
     await running.stop();
     expect(exited, 'the throttled ffmpeg kept running').toBe(false);
     expect(running.markers).toEqual([]);
+    // Its media kept up with the clock throughout: no capture-behind alarm.
+    expect(running.alarms.filter((a) => a.kind === 'capture-behind')).toEqual([]);
 
     const video = running.track('video');
     expect(video.length).toBeGreaterThan(0);

@@ -130,6 +130,7 @@ const ru = {
   'alarm.spool-backlog': 'Растёт очередь выгрузки',
   'alarm.disk-low': 'Мало места на диске',
   'alarm.upload-failing': 'Сбой выгрузки',
+  'alarm.capture-behind': 'Запись отстаёт от реального времени',
   'alarm.recorder-offline': 'Узел записи не в сети',
 
   'capacity.party': 'Сторона',
@@ -518,6 +519,7 @@ const kk = {
   'alarm.spool-backlog': 'Жүктеу кезегі өсуде',
   'alarm.disk-low': 'Дискіде орын аз',
   'alarm.upload-failing': 'Жүктеу сәтсіз',
+  'alarm.capture-behind': 'Жазу нақты уақыттан қалып барады',
   'alarm.recorder-offline': 'Жазу түйіні желіде емес',
 
   'capacity.party': 'Тарап',
@@ -906,6 +908,7 @@ const en = {
   'alarm.spool-backlog': 'Upload backlog growing',
   'alarm.disk-low': 'Low disk space',
   'alarm.upload-failing': 'Upload failing',
+  'alarm.capture-behind': 'Recording behind real time',
   'alarm.recorder-offline': 'Recorder node offline',
 
   'capacity.party': 'Party',
