@@ -48,17 +48,40 @@ export function overlapsAny(s: TimedSegment, ranges: readonly TimeRange[]): bool
   return false;
 }
 
+/** The parts of `ranges` inside `limits`; both sorted and merged. */
+function intersectRanges(ranges: readonly TimeRange[], limits: readonly TimeRange[]): TimeRange[] {
+  const out: TimeRange[] = [];
+  for (const r of ranges)
+    for (const l of limits) {
+      const startMs = Math.max(r.startMs, l.startMs);
+      const endMs = Math.min(r.endMs, l.endMs);
+      if (endMs > startMs) out.push({ startMs, endMs });
+    }
+  return mergeRanges(out);
+}
+
 export function sameRanges(a: readonly TimeRange[], b: readonly TimeRange[]): boolean {
   return a.length === b.length && a.every((r, i) => r.startMs === b[i]!.startMs && r.endMs === b[i]!.endMs);
 }
 
 /**
- * The sealed ranges widened so that every track loses the same stretch of wall-clock time.
- * A sealed range removes, in each track, the segments that overlap it; their union is then
- * removed from every track — less `toleranceMs` at each edge, or the removal would creep
- * along a track whose boundaries sit a few milliseconds from another's — until nothing
- * changes. The result still contains every sealed range, so a segment is left out exactly
- * when it overlaps one of the returned ranges.
+ * The sealed ranges widened so that every track loses about the same stretch of
+ * wall-clock time. A sealed range removes, in each track, the segments that overlap it
+ * (by even a millisecond: that part is never served). Their union is then removed from
+ * every track too, but only where a segment lies mostly inside it: the union is trimmed
+ * by half the longest segment at each edge (and by at least `toleranceMs`), repeated until
+ * nothing changes. The result still contains every sealed range, so a segment is left out
+ * exactly when it overlaps one of the returned ranges.
+ *
+ * Why half a segment: tracks cut by different ffmpegs — a camera stream-copied at its own
+ * key frames beside the microphones (decision 0010) — have boundaries that never meet.
+ * Trimmed only by a tolerance, each round took the segments that reached into another
+ * track's removal and the removal crept along the tracks until the whole hearing was
+ * gone. Taking a segment only when most of it is inside stops that after one round, and
+ * the tracks then lose stretches that differ by at most half a segment at each edge.
+ * Tracks cut together (one ffmpeg, or boundaries within the tolerance) lose exactly the
+ * same segments, as before. As a last guard, widening never reaches further than the
+ * longest segment beyond a sealed range.
  */
 export function widenAcrossTracks(
   tracks: readonly (readonly TimedSegment[])[],
@@ -66,6 +89,10 @@ export function widenAcrossTracks(
   toleranceMs: number,
 ): TimeRange[] {
   const sealed = mergeRanges(excludeRanges);
+  let longest = 0;
+  for (const segments of tracks) for (const s of segments) longest = Math.max(longest, s.duration_ms);
+  const trim = Math.max(toleranceMs, longest / 2);
+  const limits = mergeRanges(sealed.map((r) => ({ startMs: r.startMs - longest, endMs: r.endMs + longest })));
   let ranges = sealed;
   // Each round removes at least one more segment or stops, so this ends.
   for (;;) {
@@ -74,11 +101,8 @@ export function widenAcrossTracks(
       for (const s of segments)
         if (overlapsAny(s, ranges))
           removed.push({ startMs: s.start_ms, endMs: Math.max(s.start_ms + s.duration_ms, s.start_ms + 1) });
-    const trimmed = mergeRanges(removed).map((h) => ({
-      startMs: h.startMs + toleranceMs,
-      endMs: h.endMs - toleranceMs,
-    }));
-    const next = mergeRanges([...sealed, ...trimmed]);
+    const trimmed = mergeRanges(removed).map((h) => ({ startMs: h.startMs + trim, endMs: h.endMs - trim }));
+    const next = mergeRanges([...sealed, ...intersectRanges(trimmed, limits)]);
     if (sameRanges(next, ranges)) return ranges;
     ranges = next;
   }

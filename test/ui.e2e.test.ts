@@ -150,7 +150,7 @@ describe.skipIf(!hasChromium)('the hub in real Chromium', () => {
     base = running.url!;
     const relayPort = await startRelay(Number(new URL(base).port));
     onSiteBase = `http://127.0.0.1:${relayPort}`;
-    const open = await recordHearing({ running, config, seconds: 14, hearingId: 'ui-open' });
+    const open = await recordHearing({ running, config, seconds: 18, hearingId: 'ui-open' });
     const closed = await recordHearing({
       running,
       config,
@@ -295,7 +295,9 @@ describe.skipIf(!hasChromium)('the hub in real Chromium', () => {
   it('keeps a sealed range out of what the party gets', async () => {
     const repos = running.backends!.repos;
     const segs = (await repos.segments.listByTrack(openId, 'video')).sort((a, b) => a.seq - b.seq);
-    const sealed = segs[1]!;
+    // A middle segment: what goes with it (up to half a segment of the sound's cut, which
+    // need not meet the picture's) leaves recording on both sides, so the party sees a gap.
+    const sealed = segs[2]!;
     const { context: judgeCtx, page: judge } = await newPage();
     await login(judge, 'demo-judge');
     const csrf = await judge.evaluate(
@@ -327,7 +329,10 @@ describe.skipIf(!hasChromium)('the hub in real Chromium', () => {
       openId,
     );
     expect(playlist).not.toContain(`/video/${String(sealed.seq).padStart(6, '0')}.ts`);
-    expect(playlist).toContain('#EXT-X-DISCONTINUITY');
+    // The sealed part goes with at most a segment around it, not the rest of the hearing
+    // (the picture and the sound are cut by two ffmpegs, at boundaries that need not meet).
+    expect(playlist).toContain(`/video/${String(segs.at(-1)!.seq).padStart(6, '0')}.ts`);
+    expect(playlist).toMatch(/^#EXT-X-DISCONTINUITY$/m);
     await page.goto(`${base}/hearings/${openId}`);
     await expect
       .poll(() => page.getByTestId('player-gap').count(), { timeout: 30_000 })
