@@ -3,25 +3,11 @@
  * once it has caught up. The microphones' ffmpeg (tones paced by -re) is frozen for 7 s:
  * on waking it is 7 s behind and catches up in a burst, as an overloaded node would.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { waitForFfmpegNaming } from './support/processes.ts';
 import { startSession, type RunningSession } from './support/session-harness.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function ffmpegNaming(dir: string): number | undefined {
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (/ffmpeg/.test(path.basename(argv[0] ?? '')) && argv.some((a) => a.includes(dir))) return Number(p);
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
-}
 
 const sessions: RunningSession[] = [];
 afterAll(() => {
@@ -35,11 +21,7 @@ describe('capture pace', () => {
       segmentSeconds: 2,
     });
     sessions.push(running);
-    let pid: number | undefined;
-    for (let i = 0; i < 250 && !pid; i++) {
-      pid = ffmpegNaming(running.spoolDir);
-      if (!pid) await sleep(20);
-    }
+    const pid = await waitForFfmpegNaming(running.spoolDir);
     expect(pid, 'the recorder started ffmpeg').toBeDefined();
     // In time at first: two segments close without an alarm.
     while (running.track('mix').length < 2) await sleep(50);

@@ -32,6 +32,7 @@ import {
   type VerifyReport,
 } from '../storage/index.ts';
 import { createHub, hashNodeToken, type Hub } from '../web/index.ts';
+import { ffmpegPidsNaming } from './support/processes.ts';
 import { TEST_S3, runId, serviceAvailable } from './support/services.ts';
 
 const execFileAsync = promisify(execFile);
@@ -114,23 +115,6 @@ function printLogTail(file: string, label: string): void {
   if (lines.length > 0) console.error(`--- ${label}: last warnings and errors ---\n${lines.join('\n')}`);
 }
 
-/** Pids of ffmpeg processes whose command line names `dir` (a recorder's spool). */
-function ffmpegWritingInto(dir: string): number[] {
-  const pids: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
-    try {
-      argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue;
-    }
-    if (path.basename(argv[0] ?? '').includes('ffmpeg') && argv.some((a) => a.includes(dir)))
-      pids.push(Number(name));
-  }
-  return pids;
-}
-
 /** Whether a process exists and is not a zombie (an orphan's reaper may be slow to collect it). */
 function running(pid: number): boolean {
   try {
@@ -143,7 +127,7 @@ function running(pid: number): boolean {
 
 /** Cleanup after a failed run: ends the ffmpeg processes this scenario's recorders started, by pid. */
 function killFfmpegIn(dir: string): void {
-  for (const pid of ffmpegWritingInto(dir)) {
+  for (const pid of ffmpegPidsNaming(dir)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -621,7 +605,7 @@ describe('recording faults', () => {
       await until('10 s of recording', 30_000, () => Date.now() - t0 >= 10_000);
 
       const before = await repos.segments.listByHearing(hearingId);
-      const orphans = () => ffmpegWritingInto(spoolDir);
+      const orphans = () => ffmpegPidsNaming(spoolDir);
       const orphan = orphans();
       // Picture and sound are captured by separate ffmpeg processes (decision 0010).
       expect(orphan.length, 'the node runs an ffmpeg for the picture and one for the sound').toBe(2);

@@ -6,31 +6,15 @@
  * alone, an encoder that falls behind leaves the picture seconds shorter than the sound.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FFPROBE } from './support/media.ts';
+import { waitForFfmpegNaming } from './support/processes.ts';
 import { joinSegments, startSession, type RunningSession } from './support/session-harness.ts';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Pids of ffmpeg processes whose command line names `dir`. */
-function ffmpegsNaming(dir: string): number[] {
-  const pids: number[] = [];
-  for (const p of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      if (/ffmpeg/.test(path.basename(argv[0] ?? '')) && argv.some((a) => a.includes(dir)))
-        pids.push(Number(p));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 const sessions: RunningSession[] = [];
 afterAll(() => {
@@ -46,11 +30,7 @@ describe('test-pattern camera', () => {
     });
     sessions.push(running);
     const startedAt = Date.now();
-    let pid: number | undefined;
-    while (!pid && Date.now() - startedAt < 5000) {
-      pid = ffmpegsNaming(running.spoolDir)[0];
-      if (!pid) await sleep(20);
-    }
+    const pid = await waitForFfmpegNaming(running.spoolDir);
     expect(pid, 'the recorder started ffmpeg').toBeDefined();
     // A quarter of the wall clock for ffmpeg: far too little to encode 1080p60 in time.
     let exited = false;
