@@ -624,8 +624,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
 const BEHIND_ALARM_MS = 5000;
 const BEHIND_CLEAR_MS = 2000;
 
-/** Bytes of the next segment read for its first time stamp: its first packets. */
-const NEXT_SEGMENT_HEAD = 64 * 1024;
+/** Bytes of the next segment read for its first time stamp: its tables (PAT, PMT) and first PES start are its first few 188-byte packets. */
+const NEXT_SEGMENT_HEAD = 4096;
 
 /**
  * Where a video segment really ends: where the next one begins, when ffmpeg has begun
@@ -644,7 +644,7 @@ async function videoSegmentEnd(file: string, listedEnd: number, segmentSeconds: 
     const handle = await fs.open(next, 'r');
     try {
       const { buffer, bytesRead } = await handle.read(
-        Buffer.alloc(NEXT_SEGMENT_HEAD),
+        Buffer.allocUnsafe(NEXT_SEGMENT_HEAD),
         0,
         NEXT_SEGMENT_HEAD,
         0,

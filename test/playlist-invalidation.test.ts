@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog, createRepositories, type Repositories } from '../storage/index.ts';
 import { hashPassword } from '../web/index.ts';
+import { seedCourtCase } from './support/catalog.ts';
 import { startTestHub, type TestHub } from './support/hub-harness.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
@@ -23,15 +24,7 @@ let repos: Repositories;
 
 async function seed(r: Repositories): Promise<void> {
   const now = Date.now();
-  await r.courts.insertCourt({ id: 'court', name: 'Court', created_at: T0 });
-  await r.courts.insertCourtroom({ id: 'room', court_id: 'court', name: 'Room 1', created_at: T0 });
-  await r.cases.insertCase({
-    id: 'case',
-    court_id: 'court',
-    number: '2-7/2026',
-    category: 'civil',
-    created_at: T0,
-  });
+  await seedCourtCase(r, T0, '2-7/2026');
   const hash = await hashPassword(PASSWORD);
   for (const [login, role] of [
     ['party', 'party'],

@@ -6,7 +6,7 @@
  * whole hearing; the picture has its gap, on the record as a marker, with a camera-lost
  * alarm; and `hattama verify` passes over the stored objects.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +20,7 @@ import type { SessionMarker } from '../recorder/session.ts';
 import { nodeSourcesSchema } from '../recorder/sources/sources.ts';
 import { Spool, type SpooledSegment } from '../recorder/spool.ts';
 import type { Marker, Segment } from '../storage/index.ts';
-import { FFMPEG } from './support/media.ts';
-import { RtspRelay } from './support/rtsp-server.ts';
+import { H264_CAMERA, RtspRelay, publishFakeCamera } from './support/rtsp-server.ts';
 import { RECORDER_FFMPEG } from './support/session-harness.ts';
 
 const execFileAsync = promisify(execFile);
@@ -35,9 +34,6 @@ const SEGMENT_SECONDS = 2;
 const AUDIO = ['mix', 'mic-1', 'mic-2'] as const;
 /** Adjacent segments of one track may differ by this much (media time rounding, AAC frames). */
 const CONTIGUITY_MS = 50;
-/** A camera as IP cameras usually stream: H.264 Main, no B-frames, a key frame every second. */
-const H264_CAMERA = ['-c:v', 'libx264', '-profile:v', 'main', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p'];
-
 interface SeenAlarm {
   kind: string;
   track: string | null;
@@ -59,34 +55,8 @@ let lostAt = 0;
 let backAt = 0;
 
 /** Starts the fake camera publishing into the relay, as a camera that is switched on. */
-async function publishCamera(): Promise<ChildProcess> {
-  const child = spawn(
-    FFMPEG,
-    [
-      '-v',
-      'error',
-      '-nostdin',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      ...H264_CAMERA,
-      '-f',
-      'rtsp',
-      '-rtsp_transport',
-      'tcp',
-      relay.url('courtroom'),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  for (let i = 0; !relay.isPublished('courtroom'); i++) {
-    if (i > 100 || child.exitCode !== null) throw new Error(`the fake camera did not publish: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
+function publishCamera(): Promise<ChildProcess> {
+  return publishFakeCamera(relay, 'courtroom', { codec: H264_CAMERA, size: '320x240' });
 }
 
 /** `hattama verify` as a user runs it: a child process that opens the stored objects itself. */

@@ -6,10 +6,9 @@
  * encoded to H.264; a camera that goes away and comes back costs a restart, not the
  * recording.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FFMPEG } from './support/media.ts';
-import { RtspRelay } from './support/rtsp-server.ts';
+import { H264_CAMERA, RtspRelay, publishFakeCamera } from './support/rtsp-server.ts';
 import {
   probeFile,
   recordFor,
@@ -26,40 +25,11 @@ const sessions: RunningSession[] = [];
 
 /** Starts a fake camera publishing `name` until killed. */
 async function publish(name: string, codec: string[], size: string): Promise<ChildProcess> {
-  const child = spawn(
-    FFMPEG,
-    [
-      '-v',
-      'error',
-      '-nostdin',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${size}:rate=25`,
-      ...codec,
-      '-f',
-      'rtsp',
-      '-rtsp_transport',
-      'tcp',
-      relay.url(name),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const child = await publishFakeCamera(relay, name, { codec, size });
   publishers.add(child);
   child.on('exit', () => publishers.delete(child));
-  for (let i = 0; !relay.isPublished(name); i++) {
-    if (i > 100 || child.exitCode !== null)
-      throw new Error(`the fake camera did not publish ${name}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
   return child;
 }
-
-/** A camera as IP cameras usually stream: H.264 Main, no B-frames, a key frame every second. */
-const H264_CAMERA = ['-c:v', 'libx264', '-profile:v', 'main', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p'];
 
 beforeAll(async () => {
   relay = await RtspRelay.start();

@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestCatalog, type TestCatalog } from '../../test/support/catalog.ts';
+import { hearingRow, openTestCatalog, type TestCatalog } from '../../test/support/catalog.ts';
 import { serviceAvailable } from '../../test/support/services.ts';
 import {
   createRepositories,
@@ -51,24 +51,7 @@ function accountsSuite(dialect: CatalogDialect) {
   afterAll(async () => t?.dispose());
 
   const hearing = (id: string, extra: Record<string, string | null> = {}) =>
-    repos.hearings.insert({
-      id,
-      courtroom_id: 'room-1',
-      case_number: '2-1/2026',
-      title: id,
-      judge: 'Judge',
-      visibility: 'open',
-      language: 'ru',
-      state: 'scheduled',
-      scheduled_at: null,
-      started_at: null,
-      stopped_at: null,
-      manifest_key: null,
-      manifest_sha256: null,
-      created_at: T0,
-      updated_at: T0,
-      ...extra,
-    });
+    repos.hearings.insert(hearingRow(id, T0, extra));
 
   it('stores a user exactly as given and finds it by id and by login', async () => {
     const u = user('judge-a', 'judge', { display_name: 'Айгерим Судья', locale: 'kk' });

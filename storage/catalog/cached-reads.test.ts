@@ -6,6 +6,7 @@ import { Catalog } from './catalog.ts';
 import { UNTRACKED_CHANGES, bumpsChanges } from './catalog-changes.ts';
 import { cachedReads } from './cached-reads.ts';
 import { createRepositories, type Repositories } from './repositories/index.ts';
+import { hearingRow, seedCourtCase } from '../../test/support/catalog.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 const DAY = 86_400_000;
@@ -20,15 +21,7 @@ let otherRepos: Repositories;
 let reads: Repositories;
 
 async function seed(r: Repositories): Promise<void> {
-  await r.courts.insertCourt({ id: 'court', name: 'Court', created_at: T0 });
-  await r.courts.insertCourtroom({ id: 'room', court_id: 'court', name: 'Room 1', created_at: T0 });
-  await r.cases.insertCase({
-    id: 'case',
-    court_id: 'court',
-    number: '2-1/2026',
-    category: 'civil',
-    created_at: T0,
-  });
+  await seedCourtCase(r, T0, '2-1/2026');
   for (const [id, role] of [
     ['party', 'party'],
     ['judge', 'judge'],
@@ -53,26 +46,19 @@ async function seed(r: Repositories): Promise<void> {
     capacity: 'party',
     created_at: T0,
   });
-  await r.hearings.insert({
-    id: 'h1',
-    courtroom_id: 'room',
-    case_number: '2-1/2026',
-    title: 'A v. B',
-    judge: 'Judge',
-    visibility: 'open',
-    language: 'ru',
-    state: 'stopped',
-    scheduled_at: T0,
-    started_at: T0,
-    stopped_at: T0 + 3_600_000,
-    manifest_key: null,
-    manifest_sha256: null,
-    created_at: T0,
-    updated_at: T0,
-    case_id: 'case',
-    judge_user_id: 'judge',
-    secretary_user_id: null,
-  });
+  await r.hearings.insert(
+    hearingRow('h1', T0, {
+      courtroom_id: 'room',
+      title: 'A v. B',
+      state: 'stopped',
+      scheduled_at: T0,
+      started_at: T0,
+      stopped_at: T0 + 3_600_000,
+      case_id: 'case',
+      judge_user_id: 'judge',
+      secretary_user_id: null,
+    }),
+  );
   await r.sessions.insert({
     id: 's1',
     user_id: 'party',

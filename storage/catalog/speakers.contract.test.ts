@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestCatalog, type TestCatalog } from '../../test/support/catalog.ts';
+import { hearingRow, openTestCatalog, type TestCatalog } from '../../test/support/catalog.ts';
 import { serviceAvailable } from '../../test/support/services.ts';
 import { createRepositories, type CatalogDialect, type Repositories } from './index.ts';
 
@@ -19,26 +19,9 @@ function speakersSuite(dialect: CatalogDialect) {
   let repos: Repositories;
 
   const hearing = (id: string, caseId: string | null) =>
-    repos.hearings.insert({
-      id,
-      courtroom_id: 'room-1',
-      case_number: '2-1/2026',
-      title: id,
-      judge: 'Judge',
-      visibility: 'open',
-      language: 'ru',
-      state: 'scheduled',
-      scheduled_at: null,
-      started_at: null,
-      stopped_at: null,
-      manifest_key: null,
-      manifest_sha256: null,
-      created_at: T0,
-      updated_at: T0,
-      case_id: caseId,
-      judge_user_id: null,
-      secretary_user_id: null,
-    });
+    repos.hearings.insert(
+      hearingRow(id, T0, { case_id: caseId, judge_user_id: null, secretary_user_id: null }),
+    );
   const participant = (id: string, caseId: string, name: string, capacity: 'party' | 'representative') =>
     repos.cases.insertParticipant({ id, case_id: caseId, user_id: null, name, capacity, created_at: T0 });
 

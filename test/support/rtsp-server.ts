@@ -13,8 +13,10 @@
  * GET_PARAMETER, TEARDOWN. When a publisher goes away, its players' connections are
  * closed, as when a camera reboots.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import { FFMPEG } from './media.ts';
 
 interface Mount {
   path: string;
@@ -224,4 +226,59 @@ export class RtspRelay {
     mount.players.clear();
     mount.publisher.destroy();
   }
+}
+
+/** A camera as IP cameras usually stream: H.264 Main, no B-frames, a key frame every second. */
+export const H264_CAMERA = [
+  '-c:v',
+  'libx264',
+  '-profile:v',
+  'main',
+  '-bf',
+  '0',
+  '-g',
+  '25',
+  '-pix_fmt',
+  'yuv420p',
+];
+
+/**
+ * Starts a fake camera: ffmpeg publishing a test pattern of `size`, encoded with `codec`,
+ * as stream `name` of the relay until killed. Resolves once the relay has the stream.
+ */
+export async function publishFakeCamera(
+  relay: RtspRelay,
+  name: string,
+  options: { codec: string[]; size: string },
+): Promise<ChildProcess> {
+  const child = spawn(
+    FFMPEG,
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${options.size}:rate=25`,
+      ...options.codec,
+      '-f',
+      'rtsp',
+      '-rtsp_transport',
+      'tcp',
+      relay.url(name),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  for (let i = 0; !relay.isPublished(name); i++) {
+    if (i > 100 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`the fake camera did not publish ${name}: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child;
 }
