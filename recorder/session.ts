@@ -635,7 +635,11 @@ const NEXT_SEGMENT_HEAD = 4096;
  * The segment owns that time, so the track stays contiguous. Kept to within one segment
  * length of the listed end, as a guard against a file that is not the next one.
  */
-async function videoSegmentEnd(file: string, listedEnd: number, segmentSeconds: number): Promise<number> {
+export async function videoSegmentEnd(
+  file: string,
+  listedEnd: number,
+  segmentSeconds: number,
+): Promise<number> {
   const m = /^(.*?)(\d{6})\.ts$/.exec(file);
   if (!m) return listedEnd;
   const next = `${m[1]}${String(Number(m[2]) + 1).padStart(6, '0')}.ts`;
