@@ -22,6 +22,7 @@ import {
 } from './ffmpeg/capture-args.ts';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
 import { ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
+import { watchAppends, type AppendWatch } from './append-watch.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
 import { SegmentListReader, mediaMs } from './segment-list.ts';
 import type { NodeSources } from './sources/sources.ts';
@@ -93,12 +94,15 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     record: RunRecord;
     ffmpeg: FfmpegProcess;
     timer: NodeJS.Timeout;
+    watch: AppendWatch;
     readers: Map<string, SegmentListReader>;
     levels: Map<string, LevelsReader>;
     /** Stopped by the camera watchdog: restarted like a crash. */
     stalled: boolean;
   } | null = null;
   private scanning: Promise<void> = Promise.resolve();
+  /** A scan is queued and has not begun: further wake-ups until then are the same scan. */
+  private scanQueued = false;
   /** A start or restart between deciding to run ffmpeg and the run existing. */
   private starting: Promise<void> | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -148,7 +152,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.clearRestartTimer();
     if (!this.watchdog) {
       this.lastVideoCommitMs = this.o.clock.now();
-      this.watchdog = setInterval(() => this.checkCamera(), this.o.pollMs ?? 250);
+      this.watchdog = setInterval(() => this.checkCamera(), WATCHDOG_MS);
       this.watchdog.unref();
     }
     await this.trackStart(async () => {
@@ -302,11 +306,6 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       fontAvailable: this.o.fontAvailable,
       speechFiles: this.speechFiles,
     });
-    const ffmpeg = FfmpegProcess.start({
-      spec,
-      ffmpegPath: this.o.ffmpegPath,
-      logger: this.log.child({ run: n }),
-    });
     const readers = new Map(
       this.tracks.map((t) => [t.name, new SegmentListReader(`${trackDir(runDir, t.name)}/segments.csv`)]),
     );
@@ -315,8 +314,24 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         .filter((t) => t.name.startsWith('mic-'))
         .map((t) => [t.name, new LevelsReader(levelsFile(runDir, t.name))]),
     );
-    const timer = setInterval(() => this.scheduleScan(), this.o.pollMs ?? 250);
-    this.run = { record, ffmpeg, timer, readers, levels, stalled: false };
+    // Closed segments wake the scan; the poll is for the levels, read about once a second,
+    // and otherwise only a safety net for a watch that misses.
+    const watch = watchAppends(
+      [...readers.values()].map((r) => r.file),
+      () => this.requestScan(),
+      (file, error) => this.log.warn({ err: error, file }, 'cannot watch a segment list; polling it'),
+    );
+    const pollMs =
+      levels.size > 0 || !watch.complete
+        ? (this.o.pollMs ?? 250)
+        : Math.max(this.o.pollMs ?? 250, this.o.segmentSeconds * 1000);
+    const ffmpeg = FfmpegProcess.start({
+      spec,
+      ffmpegPath: this.o.ffmpegPath,
+      logger: this.log.child({ run: n }),
+    });
+    const timer = setInterval(() => this.requestScan(), pollMs);
+    this.run = { record, ffmpeg, timer, watch, readers, levels, stalled: false };
     // Wait a moment for the pid, then record it so a restarted node can stop an orphan.
     setTimeout(() => {
       if (this.run?.record === record && ffmpeg.pid) {
@@ -328,6 +343,18 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }, 100).unref();
     this.log.info({ run: n }, 'recording run started');
     void ffmpeg.wait().then((exit) => this.onExit(exit));
+  }
+
+  /** Scans soon, once however many wake-ups arrive before the scan begins. */
+  private requestScan(): void {
+    if (this.scanQueued) return;
+    this.scanQueued = true;
+    this.scanning = this.scanning
+      .then(() => {
+        this.scanQueued = false;
+        return this.scan();
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, 'scanning the run output failed'));
   }
 
   private scheduleScan(): Promise<void> {
@@ -513,6 +540,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     const run = this.run;
     if (!run) return;
     clearInterval(run.timer);
+    run.watch.close();
     await this.scheduleScan();
     const crashed = !exit.requested || run.stalled;
     // The next run has a clock of its own.
@@ -619,6 +647,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.closed = true;
   }
 }
+
+/** How often the camera watchdog looks; its limit is three segments, at least 6 s. */
+const WATCHDOG_MS = 1000;
 
 /** Media this far behind the wall clock raises `capture-behind`; under the second it clears. */
 const BEHIND_ALARM_MS = 5000;

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { watchAppends } from './append-watch.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-append-watch-'));
+  dirs.push(d);
+  return d;
+}
+
+const until = async (check: () => boolean, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('watchAppends', () => {
+  it('creates a missing list empty and wakes on an append, also after a truncating open as ffmpeg does', async () => {
+    const file = path.join(tmpDir(), 'segments.csv');
+    let wakes = 0;
+    const watch = watchAppends(
+      [file],
+      () => wakes++,
+      () => undefined,
+    );
+    try {
+      expect(watch.complete).toBe(true);
+      expect(fs.readFileSync(file, 'utf8')).toBe('');
+      // ffmpeg opens the list with O_TRUNC: the same inode, so the watch holds.
+      const fd = fs.openSync(file, 'w');
+      fs.writeSync(fd, '000000.ts,0.000000,4.000000\n');
+      await until(() => wakes > 0);
+      const before = wakes;
+      fs.writeSync(fd, '000001.ts,4.000000,8.000000\n');
+      fs.closeSync(fd);
+      await until(() => wakes > before);
+    } finally {
+      watch.close();
+    }
+  });
+
+  it('keeps what a list already holds', () => {
+    const file = path.join(tmpDir(), 'segments.csv');
+    fs.writeFileSync(file, '000000.ts,0.000000,4.000000\n');
+    const watch = watchAppends(
+      [file],
+      () => undefined,
+      () => undefined,
+    );
+    watch.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('000000.ts,0.000000,4.000000\n');
+  });
+
+  it('says it is incomplete, and why, when a list cannot be watched, so the caller polls', () => {
+    const file = path.join(tmpDir(), 'no-such-dir', 'segments.csv');
+    const errors: string[] = [];
+    const watch = watchAppends(
+      [file],
+      () => undefined,
+      (f) => errors.push(f),
+    );
+    watch.close();
+    expect(watch.complete).toBe(false);
+    expect(errors).toEqual([file]);
+  });
+
+  it('stops waking once closed', async () => {
+    const file = path.join(tmpDir(), 'segments.csv');
+    let wakes = 0;
+    const watch = watchAppends(
+      [file],
+      () => wakes++,
+      () => undefined,
+    );
+    watch.close();
+    fs.appendFileSync(file, 'x\n');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wakes).toBe(0);
+  });
+});
