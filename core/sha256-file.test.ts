@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256File } from './index.ts';
+import { fileStamp, sameStamp, sha256File } from './index.ts';
 
 describe('sha256File', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-sha-'));
@@ -22,7 +22,37 @@ describe('sha256File', () => {
       const bytes = crypto.randomBytes(size);
       const file = write(`f-${size}.bin`, bytes);
       const expected = execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
-      await expect(sha256File(file)).resolves.toEqual({ sha256: expected, size });
+      await expect(sha256File(file)).resolves.toMatchObject({ sha256: expected, size });
+    }
+  });
+
+  it('stamps the file it read, and the stamp changes with a write that keeps the size', async () => {
+    const file = write('stamped.bin', crypto.randomBytes(4096));
+    const { stamp } = await sha256File(file);
+    const st = fs.statSync(file, { bigint: true });
+    expect(stamp).toEqual(fileStamp(st));
+    expect(stamp).toMatchObject({ size: '4096', ino: String(st.ino) });
+    // One byte rewritten in place: same inode and size, a later modification time.
+    await new Promise((r) => setTimeout(r, 20));
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 100);
+    fs.closeSync(fd);
+    expect(sameStamp(stamp!, fileStamp(fs.statSync(file, { bigint: true })))).toBe(false);
+    expect(sameStamp(stamp!, (await sha256File(file)).stamp!)).toBe(false);
+  });
+
+  it('gives no stamp for a file written while it was read', async () => {
+    const file = write('growing.bin', crypto.randomBytes(3 * 512 * 1024));
+    const fd = fs.openSync(file, 'a');
+    // Appends between the reads: the bytes hashed are not what the file holds after.
+    const appending = setInterval(() => fs.writeSync(fd, crypto.randomBytes(1024)), 0);
+    try {
+      let unstamped = false;
+      for (let i = 0; i < 50 && !unstamped; i++) unstamped = (await sha256File(file)).stamp === null;
+      expect(unstamped).toBe(true);
+    } finally {
+      clearInterval(appending);
+      fs.closeSync(fd);
     }
   });
 

@@ -10,21 +10,52 @@ const READ_BYTES = 512 * 1024;
 /** Read buffers handed back after use: hashing every segment allocates nothing new. */
 const spare: Buffer[] = [];
 
-export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+/**
+ * Which bytes a file held when it was hashed, as the file system tells it: the same
+ * inode, size and modification time (to the nanosecond) mean no one has written to it
+ * since. A store given a file it links rather than copies can then take the digest as
+ * computed instead of reading the file a second time (the object store's hand-over).
+ */
+export interface FileStamp {
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+}
+
+export function fileStamp(st: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint }): FileStamp {
+  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs) };
+}
+
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
+/**
+ * The file's SHA-256 and size, and its stamp when nothing wrote to it while it was read
+ * (the same stamp before and after, and as many bytes read as it holds); null otherwise.
+ */
+export async function sha256File(
+  file: string,
+): Promise<{ sha256: string; size: number; stamp: FileStamp | null }> {
   const hash = crypto.createHash('sha256');
   const handle = await fs.open(file, 'r');
   const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BYTES);
   let size = 0;
+  let stamp: FileStamp | null = null;
   try {
+    const before = fileStamp(await handle.stat({ bigint: true }));
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
       size += bytesRead;
     }
+    const after = fileStamp(await handle.stat({ bigint: true }));
+    if (sameStamp(before, after) && after.size === String(size)) stamp = after;
   } finally {
     if (spare.length < 4) spare.push(buffer);
     await handle.close();
   }
-  return { sha256: hash.digest('hex'), size };
+  return { sha256: hash.digest('hex'), size, stamp };
 }

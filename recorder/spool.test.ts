@@ -144,9 +144,12 @@ describe('Spool', () => {
     const again = await commitOf(spool, f.file, 0);
     expect(again).toEqual(first);
     expect(fs.readFileSync(journalFile(), 'utf8')).toBe(journalBefore);
-    // Also after a restart, when recovery finds the run file named in the journal.
+    // Also after a restart, when recovery finds the run file named in the journal; the
+    // stamp of the file as hashed is kept in memory only, so the store hashes it then.
+    expect(first.stamp).toMatchObject({ size: String(first.size) });
+    const { stamp: _stamp, ...unstamped } = first;
     const reopened = new Spool(root, silentLogger());
-    expect(await commitOf(reopened, f.file, 0)).toEqual(first);
+    expect(await commitOf(reopened, f.file, 0)).toEqual(unstamped);
     expect(await reopened.isCommitted(HEARING, TRACK, path.relative(path.join(root, HEARING), f.file))).toBe(
       true,
     );
@@ -176,7 +179,7 @@ describe('Spool', () => {
     expect(s.seq).toBe(0);
     expect(s.file).toBe(path.join(pendingDir, '0.ts'));
     expect(fs.readFileSync(s.file)).toEqual(f.bytes);
-    expect(await sha256File(s.file)).toEqual({ sha256: sha256Hex(f.bytes), size: f.bytes.length });
+    expect(await sha256File(s.file)).toMatchObject({ sha256: sha256Hex(f.bytes), size: f.bytes.length });
   });
 
   it('lists committed segments as pending until released', async () => {

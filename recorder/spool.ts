@@ -16,7 +16,15 @@ import crypto from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { SystemClock, chainGenesis, nextChain, sha256File, type Clock, type Logger } from '../core/index.ts';
+import {
+  SystemClock,
+  chainGenesis,
+  nextChain,
+  sha256File,
+  type Clock,
+  type FileStamp,
+  type Logger,
+} from '../core/index.ts';
 
 export { sha256File };
 
@@ -38,6 +46,12 @@ export interface SpooledSegment extends JournalEntry {
   track: string;
   /** Absolute path of the pending copy. */
   file: string;
+  /**
+   * The pending file as this process hashed it (core/sha256-file.ts), while it still
+   * holds those bytes: the object store then takes the digest without reading the file
+   * again. Kept in memory only; after a restart the store hashes.
+   */
+  stamp?: FileStamp;
 }
 
 export interface HearingSpoolState {
@@ -74,6 +88,8 @@ export class Spool {
   /** Per-track journal cache: loaded once, then appended in memory with the file. */
   private journals = new Map<string, JournalEntry[]>();
   private commitLocks = new Map<string, Promise<unknown>>();
+  /** Stamps of pending files hashed by this process, by hearing/track/seq. */
+  private stamps = new Map<string, FileStamp>();
 
   constructor(
     readonly root: string,
@@ -204,7 +220,7 @@ export class Spool {
 
     const last = journal[journal.length - 1];
     const seq = last ? last.seq + 1 : 0;
-    const { sha256, size } = await sha256File(options.sourceFile);
+    const { sha256, size, stamp } = await sha256File(options.sourceFile);
     const chain = nextChain(last?.chain ?? chainGenesis(hearingId, track), {
       seq,
       startMs: options.startMs,
@@ -245,17 +261,21 @@ export class Spool {
       await jh.close();
     }
     journal.push(entry);
+    // A link changes no modification time: the pending file still has the stamp hashed.
+    if (stamp) this.stamps.set(`${hearingId}/${track}/${seq}`, stamp);
     // The run file is no longer needed: the pending link holds the bytes.
     await fs.rm(options.sourceFile, { force: true });
     return this.toSpooled(hearingId, track, entry);
   }
 
   private toSpooled(hearingId: string, track: string, e: JournalEntry): SpooledSegment {
+    const stamp = this.stamps.get(`${hearingId}/${track}/${e.seq}`);
     return {
       ...e,
       hearingId,
       track,
       file: path.join(this.hearingDir(hearingId), 'pending', track, `${e.seq}.ts`),
+      ...(stamp ? { stamp } : {}),
     };
   }
 
@@ -280,13 +300,14 @@ export class Spool {
   /** Both acknowledgements are in: the spool copy can go. */
   async release(segment: SpooledSegment): Promise<void> {
     await fs.rm(segment.file, { force: true });
+    this.stamps.delete(`${segment.hearingId}/${segment.track}/${segment.seq}`);
   }
 
   /** Removes a hearing whose every segment is acknowledged and whose manifest is written. */
   async removeHearing(hearingId: string): Promise<void> {
     await fs.rm(this.hearingDir(hearingId), { recursive: true, force: true });
-    for (const key of [...this.journals.keys()])
-      if (key.startsWith(`${hearingId}/`)) this.journals.delete(key);
+    for (const map of [this.journals, this.stamps])
+      for (const key of [...map.keys()]) if (key.startsWith(`${hearingId}/`)) map.delete(key);
   }
 
   /** Bytes held in the spool and bytes free on its file system. */

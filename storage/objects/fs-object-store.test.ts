@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock, HattamaError } from '../../core/index.ts';
+import { FakeClock, HattamaError, sha256File } from '../../core/index.ts';
 import { FsObjectStore } from './fs-object-store.ts';
 import type { ObjectInfo } from './object-store.ts';
 import { UrlSigner } from './url-signer.ts';
@@ -221,6 +221,43 @@ describe('filesystem object store: crash safety', () => {
     expect(await store.stat('k/wrong')).toBeNull();
     expect(sha256(await fsp.readFile(source))).toBe(sha256(bytes)); // the source is untouched
     expect((await fsp.stat(source)).nlink).toBe(1); // no link left behind
+  });
+
+  it('takes the digest a caller hashed a handed-over file with while the link keeps that stamp, and reads it again once it changed', async () => {
+    const bytes = crypto.randomBytes(300 * 1024);
+    const source = path.join(root, 'stamped.ts');
+    await fsp.writeFile(source, bytes);
+    const { sha256: hashed, stamp } = await sha256File(source);
+    expect(stamp).not.toBeNull();
+    // The stamp vouches for the bytes: the store does not read them, so a declared digest
+    // it would have refused is taken (the hub's integrity job hashes every segment).
+    const other = sha256(Buffer.from('not these bytes'));
+    await store.put('k/trusted', { file: source, handOver: true, hashed: stamp! }, { sha256: other });
+    expect((await store.stat('k/trusted'))?.sha256).toBe(other);
+    await store.put('k/trusted-right', { file: source, handOver: true, hashed: stamp! }, { sha256: hashed });
+    expect(sha256(await readAll(await store.get('k/trusted-right')))).toBe(hashed);
+
+    // Written to after it was hashed, in place and at the same size: the stamp no longer
+    // matches, the bytes are read and the stale digest refused, storing nothing.
+    await new Promise((r) => setTimeout(r, 20));
+    const handle = await fsp.open(source, 'r+');
+    await handle.write(Buffer.from([bytes[7]! ^ 0xff]), 0, 1, 7);
+    await handle.close();
+    await expect(
+      store.put('k/changed', { file: source, handOver: true, hashed: stamp! }, { sha256: hashed }),
+    ).rejects.toMatchObject({ code: 'OBJECT_INTEGRITY' });
+    expect(await store.stat('k/changed')).toBeNull();
+  });
+
+  it('reads a file that is copied rather than linked, whatever stamp it comes with', async () => {
+    const bytes = crypto.randomBytes(2000);
+    const source = path.join(root, 'copied-stamped.bin');
+    await fsp.writeFile(source, bytes);
+    const { stamp } = await sha256File(source);
+    await expect(
+      store.put('k/copied-stamped', { file: source, hashed: stamp! }, { sha256: sha256(Buffer.from('x')) }),
+    ).rejects.toMatchObject({ code: 'OBJECT_INTEGRITY' });
+    expect(await store.stat('k/copied-stamped')).toBeNull();
   });
 
   it('keeps serving an object already being read while it is deleted', async () => {

@@ -24,6 +24,8 @@ import {
   ObjectLockedError,
   ObjectNotFoundError,
   errorMessage,
+  fileStamp,
+  sameStamp,
   sha256File,
   silentLogger,
   type Logger,
@@ -107,7 +109,12 @@ export class FsObjectStore implements ObjectStore {
     validatePutOptions(options, this.clock.now());
     const stage = await fsp.mkdtemp(path.join(this.tmpDir, 'put-'));
     try {
-      const digest = await this.writeStaged(path.join(stage, DATA_FILE), { key, source, size: options.size });
+      const digest = await this.writeStaged(path.join(stage, DATA_FILE), {
+        key,
+        source,
+        size: options.size,
+        declared: options.sha256,
+      });
       checkDigest(key, options, digest);
       const meta: FsMeta = {
         v: 1,
@@ -243,10 +250,10 @@ export class FsObjectStore implements ObjectStore {
   /** Writes the source into a new file (O_EXCL), hashing on the way, fsync on close. */
   private async writeStaged(
     file: string,
-    input: { key: string; source: PutSource; size: number | undefined },
+    input: { key: string; source: PutSource; size: number | undefined; declared: string },
   ): Promise<Digest> {
     const { key, source } = input;
-    if ('file' in source) return this.copyStaged(file, key, source.file, source.handOver === true);
+    if ('file' in source) return this.copyStaged(file, key, source, input.declared);
     const hasher = new DigestStream({ key, maxBytes: input.size });
     const from =
       'bytes' in source
@@ -267,17 +274,20 @@ export class FsObjectStore implements ObjectStore {
    * system has them) and the copy is then hashed: the digest checked is that of the bytes
    * stored, and a recorder's segment costs a fraction of the CPU a streamed copy does. A
    * file handed over is linked when it is on the same file system: its bytes are written
-   * (and, for a spool, already fsync'd) once.
+   * (and, for a spool, already fsync'd) once. A link that still has the stamp its caller
+   * hashed it with holds the very bytes of the declared digest, so they are not read again.
    */
   private async copyStaged(
     file: string,
     key: string,
-    sourceFile: string,
-    handOver: boolean,
+    source: Extract<PutSource, { file: string }>,
+    declared: string,
   ): Promise<Digest> {
+    const sourceFile = source.file;
+    let linked = false;
     try {
-      const linked =
-        handOver &&
+      linked =
+        source.handOver === true &&
         (await fsp.link(sourceFile, file).then(
           () => true,
           (error: unknown) => {
@@ -299,11 +309,17 @@ export class FsObjectStore implements ObjectStore {
     }
     try {
       const handle = await fsp.open(file, 'r');
+      let unchanged: number | null = null;
       try {
         await handle.sync(); // on disk before the rename publishes it
+        if (linked && source.hashed) {
+          const st = await handle.stat({ bigint: true });
+          if (sameStamp(fileStamp(st), source.hashed)) unchanged = Number(st.size);
+        }
       } finally {
         await handle.close();
       }
+      if (unchanged !== null) return { sha256: declared, size: unchanged };
       return await sha256File(file);
     } catch (error) {
       throw fsError('write', key, error);

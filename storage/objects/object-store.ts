@@ -11,7 +11,7 @@
  * - delete is refused (ObjectLockedError) while retention or a legal hold applies.
  */
 import type { Readable } from 'node:stream';
-import { ValidationError } from '../../core/index.ts';
+import { ValidationError, type FileStamp } from '../../core/index.ts';
 
 export type PutSource =
   | {
@@ -21,6 +21,13 @@ export type PutSource =
        * committed segment): a store on the same file system may link it rather than copy it.
        */
       handOver?: boolean;
+      /**
+       * The file as the caller hashed it for `sha256` (core/sha256-file.ts). A store that
+       * links a handed-over file takes the declared digest when the link still has this
+       * stamp, instead of reading the bytes again; any other store ignores it. The hub's
+       * integrity job hashes every registered object in any case.
+       */
+      hashed?: FileStamp;
     }
   | { stream: NodeJS.ReadableStream | Readable }
   | { bytes: Uint8Array };
