@@ -172,7 +172,7 @@ async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds:
       void objects
         .put(
           segmentKey({ hearingId: s.hearingId, track: s.track, seq: s.seq, ext: 'ts' }),
-          { file: s.file, handOver: true },
+          { file: s.file, handOver: true, ...(s.stamp ? { hashed: s.stamp } : {}) },
           {
             sha256: s.sha256,
             size: s.size,
@@ -394,8 +394,18 @@ function wantedParts(): Set<Part> {
   return new Set(parts as Part[]);
 }
 
+/**
+ * V8's memory reducer runs full collections at random times after a process stops
+ * allocating much: up to 0.2 CPU-s in one 10 s window of an idle process here, more than
+ * four streams' whole Node cost, so the idle rate subtracted below is only steady
+ * without it (`npm run bench` turns it off). It costs the same with no stream at all.
+ */
+const MEMORY_REDUCER_OFF = process.execArgv.includes('--no-memory-reducer');
+
 async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<Record<string, unknown>> {
-  const seconds = 30;
+  const seconds = 60;
+  if (!MEMORY_REDUCER_OFF)
+    say('V8 memory reducer on (run through `npm run bench`): the idle rate subtracted is noisy');
   say(`this process idle for ${seconds} s`);
   const idle = await idleProcessCpu(seconds);
   say(
@@ -419,6 +429,7 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
     recorderCpuSecondsPerStream: round(perStream.recorder, 3),
     cpuRatio: round(perStream.recorder / perStream.bare, 3),
     cpuRatioCountingIdleProcess: round(perStream.recorderWithIdleProcess / perStream.bare, 3),
+    memoryReducerOff: MEMORY_REDUCER_OFF,
     method:
       'bare and recorder run at once; steady state after a warm-up; recorder = its ffmpegs + the CPU this process spent beyond its own idle rate over an equal window, per stream',
     goal: 'cpuRatio ≤ 1.2',
