@@ -9,3 +9,4 @@ export * from './domain.ts';
 export * from './recorder-protocol.ts';
 export * from './sha256-file.ts';
 export * from './time-ranges.ts';
+export * from './durable-fs.ts';

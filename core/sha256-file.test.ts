@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,17 +43,40 @@ describe('sha256File', () => {
 
   it('gives no stamp for a file written while it was read', async () => {
     const file = write('growing.bin', crypto.randomBytes(3 * 512 * 1024));
-    const fd = fs.openSync(file, 'a');
-    // Appends between the reads: the bytes hashed are not what the file holds after.
-    const appending = setInterval(() => fs.writeSync(fd, crypto.randomBytes(1024)), 0);
+    // Another process appends all the time, as a writer that has not closed the file.
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs=require('fs');const fd=fs.openSync(process.argv[1],'a');setInterval(()=>fs.writeSync(fd,Buffer.alloc(4096)),0)`,
+        file,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       let unstamped = false;
-      for (let i = 0; i < 50 && !unstamped; i++) unstamped = (await sha256File(file)).stamp === null;
+      for (let i = 0; i < 500 && !unstamped; i++) {
+        unstamped = (await sha256File(file)).stamp === null;
+        await new Promise((r) => setTimeout(r, 1));
+      }
       expect(unstamped).toBe(true);
     } finally {
-      clearInterval(appending);
-      fs.closeSync(fd);
+      writer.kill('SIGKILL');
     }
+  });
+
+  it('reads a large file through the thread pool, with the same digest as sha256sum', async () => {
+    const file = write('large.bin', crypto.randomBytes(17 * 1024 * 1024));
+    const expected = execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    try {
+      await expect(sha256File(file)).resolves.toMatchObject({ sha256: expected, size: 17 * 1024 * 1024 });
+    } finally {
+      clearInterval(ticker);
+    }
+    // The event loop turned between chunks (in place it could not have).
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('refuses a missing file with ENOENT', async () => {

@@ -4,7 +4,7 @@
  * it against `openssl dgst -sha256`). A 512 KiB read keeps the buffer in the CPU's cache.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 
 const READ_BYTES = 512 * 1024;
 /** Read buffers handed back after use: hashing every segment allocates nothing new. */
@@ -39,23 +39,40 @@ export async function sha256File(
   file: string,
 ): Promise<{ sha256: string; size: number; stamp: FileStamp | null }> {
   const hash = crypto.createHash('sha256');
-  const handle = await fs.open(file, 'r');
+  // A segment is read in place (core/durable-fs.ts): a few reads of the page cache, next
+  // to hashing that holds the event loop longer anyway. A large file (a copy, a model)
+  // goes through the thread pool so the loop turns between chunks.
+  const fd = fsSync.openSync(file, 'r');
   const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BYTES);
   let size = 0;
   let stamp: FileStamp | null = null;
   try {
-    const before = fileStamp(await handle.stat({ bigint: true }));
+    const before = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
+    const inPlace = BigInt(before.size) <= READ_IN_PLACE_BYTES;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, null);
+      const bytesRead = inPlace
+        ? fsSync.readSync(fd, buffer, 0, READ_BYTES, null)
+        : await readAsync(fd, buffer);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
       size += bytesRead;
     }
-    const after = fileStamp(await handle.stat({ bigint: true }));
+    const after = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
     if (sameStamp(before, after) && after.size === String(size)) stamp = after;
   } finally {
     if (spare.length < 4) spare.push(buffer);
-    await handle.close();
+    fsSync.closeSync(fd);
   }
   return { sha256: hash.digest('hex'), size, stamp };
+}
+
+/** Files up to this size are read in place. */
+const READ_IN_PLACE_BYTES = 16n * 1024n * 1024n;
+
+function readAsync(fd: number, buffer: Buffer): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fsSync.read(fd, buffer, 0, READ_BYTES, null, (error, bytesRead) =>
+      error ? reject(error) : resolve(bytesRead),
+    ),
+  );
 }

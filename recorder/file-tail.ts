@@ -3,7 +3,7 @@
  * log): a stat per call, and only the new bytes are read. Reading the whole file on each
  * poll would cost more with every hour of a hearing.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 
 export class FileTail {
   private offset = 0;
@@ -14,7 +14,7 @@ export class FileTail {
    * characters it used (whole lines only; a line being written is left for the next call).
    */
   async read<T>(parse: (text: string) => { items: T[]; consumed: number }): Promise<T[]> {
-    const bytes = await this.appended();
+    const bytes = this.appended();
     if (bytes.length === 0) return [];
     const text = bytes.toString('utf8');
     const { items, consumed } = parse(text);
@@ -22,22 +22,23 @@ export class FileTail {
     return items;
   }
 
-  private async appended(): Promise<Buffer> {
+  /** In place: a stat and one small read, on every scan of every list (core/durable-fs.ts). */
+  private appended(): Buffer {
     let size: number;
     try {
-      size = (await fs.stat(this.file)).size;
+      size = fs.statSync(this.file).size;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
       throw error;
     }
     if (size <= this.offset) return Buffer.alloc(0);
-    const handle = await fs.open(this.file, 'r');
+    const fd = fs.openSync(this.file, 'r');
     try {
       const buffer = Buffer.allocUnsafe(size - this.offset);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+      const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, this.offset);
       return buffer.subarray(0, bytesRead);
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   }
 }

@@ -9,6 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { HattamaError, type AlarmKind, type Clock, type Logger } from '../core/index.ts';
@@ -24,7 +25,7 @@ import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
 import { ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
 import { watchAppends, type AppendWatch } from './append-watch.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
-import { SegmentListReader, mediaMs } from './segment-list.ts';
+import { SegmentListReader, mediaMs, type ClosedSegment } from './segment-list.ts';
 import type { NodeSources } from './sources/sources.ts';
 import { prepareSpeechFiles, speechCacheDir } from './sources/speech.ts';
 import { writeFileDurably, type Spool, type SpooledSegment } from './spool.ts';
@@ -95,6 +96,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     ffmpeg: FfmpegProcess;
     timer: NodeJS.Timeout;
     watch: AppendWatch;
+    /** Closed segments waiting for their successor's first time stamp (video only). */
+    held: Map<string, { entries: ClosedSegment[]; sinceMs: number }>;
     readers: Map<string, SegmentListReader>;
     levels: Map<string, LevelsReader>;
     /** Stopped by the camera watchdog: restarted like a crash. */
@@ -331,7 +334,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       logger: this.log.child({ run: n }),
     });
     const timer = setInterval(() => this.requestScan(), pollMs);
-    this.run = { record, ffmpeg, timer, watch, readers, levels, stalled: false };
+    this.run = { record, ffmpeg, timer, watch, held: new Map(), readers, levels, stalled: false };
     // Wait a moment for the pid, then record it so a restarted node can stop an orphan.
     setTimeout(() => {
       if (this.run?.record === record && ffmpeg.pid) {
@@ -369,7 +372,17 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     const run = this.run;
     if (!run) return;
     for (const [track, reader] of run.readers) {
-      for (const closed of await reader.readNew()) {
+      const entries = [...(run.held.get(track)?.entries ?? []), ...(await reader.readNew())];
+      const heldSince = run.held.get(track)?.sinceMs ?? this.o.clock.now();
+      run.held.delete(track);
+      for (const [i, closed] of entries.entries()) {
+        if (track === 'video' && i === entries.length - 1 && !this.nextSegmentBegun(run, closed, heldSince)) {
+          // Its end is where the next segment begins, which ffmpeg writes just after the
+          // list line: wait a moment for it rather than commit the listed end.
+          run.held.set(track, { entries: entries.slice(i), sinceMs: heldSince });
+          setTimeout(() => this.requestScan(), NEXT_SEGMENT_RETRY_MS).unref();
+          break;
+        }
         if (run.record.t0Ms === null) {
           // Media time 0 happened `end` seconds before this segment closed. The list's
           // mtime says when ffmpeg wrote the line, free of our polling delay.
@@ -395,6 +408,21 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     }
     await this.scanLevels(run);
     this.checkCamera();
+  }
+
+  /**
+   * Whether a closed video segment's successor has its first time stamp on disk, or
+   * waiting longer is pointless: the run ended (finishRun commits what is held), or a
+   * segment's length passed (a camera that stopped sending).
+   */
+  private nextSegmentBegun(
+    run: NonNullable<RecordingSession['run']>,
+    closed: { file: string },
+    heldSince: number,
+  ): boolean {
+    if (this.run !== run || this.o.clock.now() - heldSince >= this.o.segmentSeconds * 1000) return true;
+    const file = path.join(trackDir(this.runDir(run.record.n), 'video'), closed.file);
+    return nextSegmentStart(file) !== null;
   }
 
   private onRunT0(t0Ms: number): void {
@@ -428,11 +456,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     const t0 = record.t0Ms ?? record.spawnedAtMs;
     const sourceFile = path.join(trackDir(this.runDir(record.n), track), file);
     if (track === 'video') endSeconds = await videoSegmentEnd(sourceFile, endSeconds, this.o.segmentSeconds);
-    try {
-      await fs.access(sourceFile);
-    } catch {
-      return endSeconds; // committed before a crash; the journal has it
-    }
+    if (!fsSync.existsSync(sourceFile)) return endSeconds; // committed before a crash; the journal has it
     const startMs = t0 + mediaMs(startSeconds);
     const durationMs = Math.max(0, mediaMs(endSeconds) - mediaMs(startSeconds));
     const segment = await this.o.spool.commit({
@@ -648,6 +672,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 }
 
+/** How soon a video segment held for its successor's first time stamp is looked at again. */
+const NEXT_SEGMENT_RETRY_MS = 50;
+
 /** How often the camera watchdog looks; its limit is three segments, at least 6 s. */
 const WATCHDOG_MS = 1000;
 
@@ -671,30 +698,34 @@ export async function videoSegmentEnd(
   listedEnd: number,
   segmentSeconds: number,
 ): Promise<number> {
+  const nextStart = nextSegmentStart(file);
+  if (nextStart === null || nextStart <= listedEnd || nextStart - listedEnd > segmentSeconds)
+    return listedEnd;
+  return nextStart;
+}
+
+/**
+ * The first time stamp of the segment after `file` in ffmpeg's numbering; null when that
+ * is not written yet (or `file` is not so named, or is its run's last).
+ */
+export function nextSegmentStart(file: string): number | null {
   const m = /^(.*?)(\d{6})\.ts$/.exec(file);
-  if (!m) return listedEnd;
+  if (!m) return null;
   const next = `${m[1]}${String(Number(m[2]) + 1).padStart(6, '0')}.ts`;
   let head: Buffer;
   try {
-    const handle = await fs.open(next, 'r');
+    // In place: 4 KiB of the page cache on every video commit (core/durable-fs.ts).
+    const fd = fsSync.openSync(next, 'r');
     try {
-      const { buffer, bytesRead } = await handle.read(
-        Buffer.allocUnsafe(NEXT_SEGMENT_HEAD),
-        0,
-        NEXT_SEGMENT_HEAD,
-        0,
-      );
-      head = buffer.subarray(0, bytesRead);
+      const buffer = Buffer.allocUnsafe(NEXT_SEGMENT_HEAD);
+      head = buffer.subarray(0, fsSync.readSync(fd, buffer, 0, NEXT_SEGMENT_HEAD, 0));
     } finally {
-      await handle.close();
+      fsSync.closeSync(fd);
     }
   } catch {
-    return listedEnd; // the last segment of its run
+    return null;
   }
-  const nextStart = ptsRange(head)?.firstSeconds;
-  if (nextStart === undefined || nextStart <= listedEnd || nextStart - listedEnd > segmentSeconds)
-    return listedEnd;
-  return nextStart;
+  return ptsRange(head)?.firstSeconds ?? null;
 }
 
 /**

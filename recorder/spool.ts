@@ -14,16 +14,19 @@
  */
 import crypto from 'node:crypto';
 import type { Dirent } from 'node:fs';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   SystemClock,
   chainGenesis,
+  fsyncPath,
   nextChain,
   sha256File,
   type Clock,
   type FileStamp,
   type Logger,
+  writeSynced,
 } from '../core/index.ts';
 
 export { sha256File };
@@ -61,27 +64,14 @@ export interface HearingSpoolState {
   updatedAtMs: number;
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export const fsyncDir = fsyncPath;
 
 /** Writes a small file atomically: temp file, fsync, rename, fsync the directory. */
 export async function writeFileDurably(file: string, content: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, file);
-  await fsyncDir(path.dirname(file));
+  await writeSynced(tmp, content, 'w');
+  fsSync.renameSync(tmp, file);
+  await fsyncPath(path.dirname(file));
 }
 
 export class Spool {
@@ -171,7 +161,8 @@ export class Spool {
 
   async tracks(hearingId: string): Promise<string[]> {
     try {
-      return (await fs.readdir(path.join(this.hearingDir(hearingId), 'journal')))
+      return fsSync
+        .readdirSync(path.join(this.hearingDir(hearingId), 'journal'))
         .filter((f) => f.endsWith('.jsonl'))
         .map((f) => f.slice(0, -'.jsonl'.length))
         .sort();
@@ -238,33 +229,23 @@ export class Spool {
       committedAtMs: this.clock.now(),
     };
 
+    // File-system calls in place, fsync through the pool (core/durable-fs.ts).
     const pendingDir = path.join(hearingDir, 'pending', track);
-    await fs.mkdir(pendingDir, { recursive: true });
+    fsSync.mkdirSync(pendingDir, { recursive: true });
     const pendingFile = path.join(pendingDir, `${seq}.ts`);
-    await fs.rm(pendingFile, { force: true }); // an orphan from a crash before its journal line
-    await fs.link(options.sourceFile, pendingFile);
-    const handle = await fs.open(pendingFile, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsyncDir(pendingDir);
+    fsSync.rmSync(pendingFile, { force: true }); // an orphan from a crash before its journal line
+    fsSync.linkSync(options.sourceFile, pendingFile);
+    await fsyncPath(pendingFile);
+    await fsyncPath(pendingDir);
 
     const journalFile = this.journalFile(hearingId, track);
-    await fs.mkdir(path.dirname(journalFile), { recursive: true });
-    const jh = await fs.open(journalFile, 'a');
-    try {
-      await jh.write(`${JSON.stringify(entry)}\n`);
-      await jh.sync();
-    } finally {
-      await jh.close();
-    }
+    fsSync.mkdirSync(path.dirname(journalFile), { recursive: true });
+    await writeSynced(journalFile, `${JSON.stringify(entry)}\n`, 'a');
     journal.push(entry);
     // A link changes no modification time: the pending file still has the stamp hashed.
     if (stamp) this.stamps.set(`${hearingId}/${track}/${seq}`, stamp);
     // The run file is no longer needed: the pending link holds the bytes.
-    await fs.rm(options.sourceFile, { force: true });
+    fsSync.rmSync(options.sourceFile, { force: true });
     return this.toSpooled(hearingId, track, entry);
   }
 
@@ -287,7 +268,7 @@ export class Spool {
       const dir = path.join(this.hearingDir(hearingId), 'pending', track);
       let files: string[] = [];
       try {
-        files = await fs.readdir(dir);
+        files = fsSync.readdirSync(dir); // asked for on every upload: in place (core/durable-fs.ts)
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
@@ -299,7 +280,7 @@ export class Spool {
 
   /** Both acknowledgements are in: the spool copy can go. */
   async release(segment: SpooledSegment): Promise<void> {
-    await fs.rm(segment.file, { force: true });
+    fsSync.rmSync(segment.file, { force: true });
     this.stamps.delete(`${segment.hearingId}/${segment.track}/${segment.seq}`);
   }
 

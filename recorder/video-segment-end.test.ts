@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FFMPEG } from '../test/support/media.ts';
-import { videoSegmentEnd } from './session.ts';
+import { nextSegmentStart, videoSegmentEnd } from './session.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -51,5 +51,15 @@ describe('videoSegmentEnd', () => {
 
   it('reads nothing for a file not named as ffmpeg numbers segments', async () => {
     expect(await videoSegmentEnd(path.join(dir, 'camera.ts'), 12, 4)).toBe(12);
+  });
+
+  it('says the next segment has not begun while its file is missing or holds no time stamp yet, for the recorder to wait', async () => {
+    const next = path.join(dir, '000071.ts');
+    expect(nextSegmentStart(path.join(dir, '000070.ts'))).toBeNull();
+    // ffmpeg opened the next file but has not written its first packet.
+    fs.writeFileSync(next, Buffer.alloc(0));
+    expect(nextSegmentStart(path.join(dir, '000070.ts'))).toBeNull();
+    await segmentStartingAt(next, 283.44);
+    expect(nextSegmentStart(path.join(dir, '000070.ts'))).toBeCloseTo(283.44, 3);
   });
 });

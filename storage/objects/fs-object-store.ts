@@ -25,10 +25,13 @@ import {
   ObjectNotFoundError,
   errorMessage,
   fileStamp,
+  fsyncFd,
+  fsyncPath,
   sameStamp,
   sha256File,
   silentLogger,
   type Logger,
+  writeSynced,
 } from '../../core/index.ts';
 import { DigestStream, asReadable, checkDigest, sourceKind, type Digest } from './digest.ts';
 import { validateObjectKey, validatePrefix } from './keys.ts';
@@ -107,7 +110,8 @@ export class FsObjectStore implements ObjectStore {
     validateObjectKey(key);
     sourceKind(source);
     validatePutOptions(options, this.clock.now());
-    const stage = await fsp.mkdtemp(path.join(this.tmpDir, 'put-'));
+    // File-system calls of a put are made in place, fsync through the pool (core/durable-fs.ts).
+    const stage = fs.mkdtempSync(path.join(this.tmpDir, 'put-'));
     try {
       const digest = await this.writeStaged(path.join(stage, DATA_FILE), {
         key,
@@ -130,7 +134,7 @@ export class FsObjectStore implements ObjectStore {
       return await this.locks.run(key, () => this.publish(stage, meta));
     } finally {
       // After a successful publish the stage is gone; after a failure nothing else refers to it.
-      await fsp.rm(stage, { recursive: true, force: true });
+      fs.rmSync(stage, { recursive: true, force: true });
     }
   }
 
@@ -286,15 +290,14 @@ export class FsObjectStore implements ObjectStore {
     const sourceFile = source.file;
     let linked = false;
     try {
-      linked =
-        source.handOver === true &&
-        (await fsp.link(sourceFile, file).then(
-          () => true,
-          (error: unknown) => {
-            if (errorCode(error) === 'EXDEV' || errorCode(error) === 'EPERM') return false; // copy instead
-            throw error;
-          },
-        ));
+      if (source.handOver === true) {
+        try {
+          fs.linkSync(sourceFile, file);
+          linked = true;
+        } catch (error) {
+          if (errorCode(error) !== 'EXDEV' && errorCode(error) !== 'EPERM') throw error; // else copy
+        }
+      }
       if (!linked) await fsp.copyFile(sourceFile, file, fs.constants.COPYFILE_EXCL);
     } catch (error) {
       if (isMissing(error)) {
@@ -308,16 +311,16 @@ export class FsObjectStore implements ObjectStore {
       throw fsError('write', key, error);
     }
     try {
-      const handle = await fsp.open(file, 'r');
+      const fd = fs.openSync(file, 'r');
       let unchanged: number | null = null;
       try {
-        await handle.sync(); // on disk before the rename publishes it
+        await fsyncFd(fd); // on disk before the rename publishes it
         if (linked && source.hashed) {
-          const st = await handle.stat({ bigint: true });
+          const st = fs.fstatSync(fd, { bigint: true });
           if (sameStamp(fileStamp(st), source.hashed)) unchanged = Number(st.size);
         }
       } finally {
-        await handle.close();
+        fs.closeSync(fd);
       }
       if (unchanged !== null) return { sha256: declared, size: unchanged };
       return await sha256File(file);
@@ -331,9 +334,9 @@ export class FsObjectStore implements ObjectStore {
     const final = this.objectDir(key);
     const parent = path.dirname(final);
     for (let attempt = 1; ; attempt++) {
-      const firstCreated = await fsp.mkdir(parent, { recursive: true });
+      const firstCreated = fs.mkdirSync(parent, { recursive: true });
       try {
-        await fsp.rename(stage, final);
+        fs.renameSync(stage, final);
       } catch (error) {
         const code = errorCode(error);
         if (code === 'ENOTEMPTY' || code === 'EEXIST') {
@@ -453,25 +456,12 @@ function toInfo(meta: FsMeta): ObjectInfo {
   };
 }
 
-async function writeFileSynced(file: string, text: string): Promise<void> {
-  const handle = await fsp.open(file, 'wx');
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+function writeFileSynced(file: string, text: string): Promise<void> {
+  return writeSynced(file, text, 'wx');
 }
 
 /** A rename or new entry is durable only once its directory is fsynced (POSIX). */
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+const fsyncDir = fsyncPath;
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
