@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { watchAppends } from './append-watch.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { watchAppends, type AppendWatch } from './append-watch.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -15,34 +15,32 @@ function tmpDir(): string {
   return d;
 }
 
-const until = async (check: () => boolean, ms = 2000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+/** A watch on a new list in a fresh directory, counting its wake-ups. */
+function countingWatch(): { file: string; watch: AppendWatch; wakes: () => number } {
+  const file = path.join(tmpDir(), 'segments.csv');
+  let wakes = 0;
+  const watch = watchAppends(
+    [file],
+    () => wakes++,
+    () => undefined,
+  );
+  return { file, watch, wakes: () => wakes };
+}
 
 describe('watchAppends', () => {
   it('creates a missing list empty and wakes on an append, also after a truncating open as ffmpeg does', async () => {
-    const file = path.join(tmpDir(), 'segments.csv');
-    let wakes = 0;
-    const watch = watchAppends(
-      [file],
-      () => wakes++,
-      () => undefined,
-    );
+    const { file, watch, wakes } = countingWatch();
     try {
       expect(watch.complete).toBe(true);
       expect(fs.readFileSync(file, 'utf8')).toBe('');
       // ffmpeg opens the list with O_TRUNC: the same inode, so the watch holds.
       const fd = fs.openSync(file, 'w');
       fs.writeSync(fd, '000000.ts,0.000000,4.000000\n');
-      await until(() => wakes > 0);
-      const before = wakes;
+      await vi.waitFor(() => expect(wakes()).toBeGreaterThan(0));
+      const before = wakes();
       fs.writeSync(fd, '000001.ts,4.000000,8.000000\n');
       fs.closeSync(fd);
-      await until(() => wakes > before);
+      await vi.waitFor(() => expect(wakes()).toBeGreaterThan(before));
     } finally {
       watch.close();
     }
@@ -74,16 +72,10 @@ describe('watchAppends', () => {
   });
 
   it('stops waking once closed', async () => {
-    const file = path.join(tmpDir(), 'segments.csv');
-    let wakes = 0;
-    const watch = watchAppends(
-      [file],
-      () => wakes++,
-      () => undefined,
-    );
+    const { file, watch, wakes } = countingWatch();
     watch.close();
     fs.appendFileSync(file, 'x\n');
     await new Promise((r) => setTimeout(r, 200));
-    expect(wakes).toBe(0);
+    expect(wakes()).toBe(0);
   });
 });

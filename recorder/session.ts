@@ -372,11 +372,16 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     const run = this.run;
     if (!run) return;
     for (const [track, reader] of run.readers) {
-      const entries = [...(run.held.get(track)?.entries ?? []), ...(await reader.readNew())];
-      const heldSince = run.held.get(track)?.sinceMs ?? this.o.clock.now();
+      const held = run.held.get(track);
+      const entries = [...(held?.entries ?? []), ...(await reader.readNew())];
+      const heldSince = held?.sinceMs ?? this.o.clock.now();
       run.held.delete(track);
       for (const [i, closed] of entries.entries()) {
-        if (track === 'video' && i === entries.length - 1 && !this.nextSegmentBegun(run, closed, heldSince)) {
+        const nextStart =
+          track === 'video'
+            ? nextSegmentStart(path.join(trackDir(this.runDir(run.record.n), track), closed.file))
+            : undefined;
+        if (nextStart === null && i === entries.length - 1 && this.mayWaitForNext(run, heldSince)) {
           // Its end is where the next segment begins, which ffmpeg writes just after the
           // list line: wait a moment for it rather than commit the listed end.
           run.held.set(track, { entries: entries.slice(i), sinceMs: heldSince });
@@ -402,6 +407,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
           closed.file,
           closed.startSeconds,
           closed.endSeconds,
+          nextStart,
         );
         this.checkPace(run.record, endSeconds);
       }
@@ -411,18 +417,12 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * Whether a closed video segment's successor has its first time stamp on disk, or
-   * waiting longer is pointless: the run ended (finishRun commits what is held), or a
-   * segment's length passed (a camera that stopped sending).
+   * Whether a closed video segment may still wait for its successor's first time stamp:
+   * not once the run ended (finishRun commits what is held), nor after a segment's length
+   * (a camera that stopped sending).
    */
-  private nextSegmentBegun(
-    run: NonNullable<RecordingSession['run']>,
-    closed: { file: string },
-    heldSince: number,
-  ): boolean {
-    if (this.run !== run || this.o.clock.now() - heldSince >= this.o.segmentSeconds * 1000) return true;
-    const file = path.join(trackDir(this.runDir(run.record.n), 'video'), closed.file);
-    return nextSegmentStart(file) !== null;
+  private mayWaitForNext(run: NonNullable<RecordingSession['run']>, heldSince: number): boolean {
+    return this.run === run && this.o.clock.now() - heldSince < this.o.segmentSeconds * 1000;
   }
 
   private onRunT0(t0Ms: number): void {
@@ -452,10 +452,17 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     file: string,
     startSeconds: number,
     endSeconds: number,
+    /** The next video segment's first time stamp, when the caller has read it already. */
+    nextStart?: number | null,
   ): Promise<number> {
     const t0 = record.t0Ms ?? record.spawnedAtMs;
     const sourceFile = path.join(trackDir(this.runDir(record.n), track), file);
-    if (track === 'video') endSeconds = await videoSegmentEnd(sourceFile, endSeconds, this.o.segmentSeconds);
+    if (track === 'video')
+      endSeconds = segmentEndFrom(
+        endSeconds,
+        nextStart === undefined ? nextSegmentStart(sourceFile) : nextStart,
+        this.o.segmentSeconds,
+      );
     if (!fsSync.existsSync(sourceFile)) return endSeconds; // committed before a crash; the journal has it
     const startMs = t0 + mediaMs(startSeconds);
     const durationMs = Math.max(0, mediaMs(endSeconds) - mediaMs(startSeconds));
@@ -693,12 +700,12 @@ const NEXT_SEGMENT_HEAD = 4096;
  * The segment owns that time, so the track stays contiguous. Kept to within one segment
  * length of the listed end, as a guard against a file that is not the next one.
  */
-export async function videoSegmentEnd(
-  file: string,
-  listedEnd: number,
-  segmentSeconds: number,
-): Promise<number> {
-  const nextStart = nextSegmentStart(file);
+export function videoSegmentEnd(file: string, listedEnd: number, segmentSeconds: number): number {
+  return segmentEndFrom(listedEnd, nextSegmentStart(file), segmentSeconds);
+}
+
+/** The end `videoSegmentEnd` gives, from the next segment's first time stamp (null: none yet). */
+function segmentEndFrom(listedEnd: number, nextStart: number | null, segmentSeconds: number): number {
   if (nextStart === null || nextStart <= listedEnd || nextStart - listedEnd > segmentSeconds)
     return listedEnd;
   return nextStart;

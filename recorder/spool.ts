@@ -64,8 +64,6 @@ export interface HearingSpoolState {
   updatedAtMs: number;
 }
 
-export const fsyncDir = fsyncPath;
-
 /** Writes a small file atomically: temp file, fsync, rename, fsync the directory. */
 export async function writeFileDurably(file: string, content: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;

@@ -129,8 +129,8 @@ export class FsObjectStore implements ObjectStore {
         storedAt: new Date(this.clock.now()).toISOString(),
         ...(options.retainUntil ? { retainUntil: options.retainUntil.toISOString() } : {}),
       };
-      await writeFileSynced(path.join(stage, META_FILE), JSON.stringify(meta));
-      await fsyncDir(stage);
+      await writeSynced(path.join(stage, META_FILE), JSON.stringify(meta), 'wx');
+      await fsyncPath(stage);
       return await this.locks.run(key, () => this.publish(stage, meta));
     } finally {
       // After a successful publish the stage is gone; after a failure nothing else refers to it.
@@ -193,7 +193,7 @@ export class FsObjectStore implements ObjectStore {
         if (isMissing(error)) return;
         throw fsError('delete', key, error);
       }
-      await fsyncDir(path.dirname(dir));
+      await fsyncPath(path.dirname(dir));
       await fsp.rm(grave, { recursive: true, force: true });
       await this.pruneEmptyDirs(path.dirname(dir));
       this.logger.debug({ key }, 'object deleted');
@@ -214,9 +214,9 @@ export class FsObjectStore implements ObjectStore {
       const next: FsMeta = { ...meta, legalHold: on };
       const dir = this.objectDir(key);
       const tmp = path.join(dir, `${META_FILE}.${crypto.randomBytes(6).toString('hex')}`);
-      await writeFileSynced(tmp, JSON.stringify(next));
+      await writeSynced(tmp, JSON.stringify(next), 'wx');
       await fsp.rename(tmp, path.join(dir, META_FILE)); // atomic replace of metadata only
-      await fsyncDir(dir);
+      await fsyncPath(dir);
       this.logger.info({ key, legalHold: on }, 'legal hold changed');
     });
   }
@@ -347,7 +347,7 @@ export class FsObjectStore implements ObjectStore {
         if ((code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') && attempt < 5) continue;
         throw fsError('publish', key, error);
       }
-      await fsyncDir(parent);
+      await fsyncPath(parent);
       if (firstCreated) await this.fsyncCreatedDirs(firstCreated, parent);
       this.logger.debug({ key, size: meta.size, sha256: meta.sha256 }, 'object stored');
       return toInfo(meta);
@@ -371,7 +371,7 @@ export class FsObjectStore implements ObjectStore {
   private async fsyncCreatedDirs(firstCreated: string, deepest: string): Promise<void> {
     let dir = deepest;
     while (dir.startsWith(firstCreated)) {
-      await fsyncDir(path.dirname(dir));
+      await fsyncPath(path.dirname(dir));
       if (dir === firstCreated) break;
       dir = path.dirname(dir);
     }
@@ -455,13 +455,6 @@ function toInfo(meta: FsMeta): ObjectInfo {
     contentType: meta.contentType,
   };
 }
-
-function writeFileSynced(file: string, text: string): Promise<void> {
-  return writeSynced(file, text, 'wx');
-}
-
-/** A rename or new entry is durable only once its directory is fsynced (POSIX). */
-const fsyncDir = fsyncPath;
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
