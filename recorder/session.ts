@@ -16,6 +16,7 @@ import { HattamaError, type AlarmKind, type Clock, type Logger } from '../core/i
 import {
   AUDIO_SAMPLE_RATE,
   buildCaptureSpec,
+  flushesEachPacket,
   levelsFile,
   planTracks,
   trackDir,
@@ -122,6 +123,12 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   private closed = false;
   private readonly log: Logger;
   private speechFiles: readonly string[] | undefined;
+  /**
+   * Whether a video segment ends where the next begins (videoSegmentEnd). Only when each
+   * packet is written as muxed: a stream-copied camera's next segment is not on disk
+   * when the list line appears, so its segments end at ffmpeg's listed end.
+   */
+  private readonly videoEndsAtNext: boolean;
   /** What this session records: picture, sound, or both. */
   readonly subject: ReturnType<typeof captureSubject>;
   private readonly runsDir: string;
@@ -131,6 +138,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.hearingId = o.hearingId;
     this.speechFiles = o.speechFiles;
     this.tracks = planTracks(o.sources);
+    this.videoEndsAtNext = flushesEachPacket('video', o.sources.camera);
     this.subject = captureSubject(this.tracks);
     this.runsDir = o.runsDir ?? 'runs';
     this.log = o.logger.child({ hearingId: o.hearingId, capture: this.runsDir });
@@ -260,27 +268,42 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   /**
    * An ffmpeg left running by a node killed with -9 still writes into the run: stop it
    * before anything of the run is committed, or a segment would grow after its hash was
-   * taken. The recorded pid may be missing (the node died before writing it), so every
-   * process whose command line names the run's directory is stopped. Throws when one
-   * survives, leaving the run unfinished for the next start.
+   * taken. It is asked first with SIGINT, as a running ffmpeg is stopped, so it writes out
+   * what it holds (a stream-copied camera's last 256 KiB block, decision 0012) and lists
+   * its last segment; SIGKILL follows if it has not exited in ORPHAN_GRACE_MS. The
+   * recorded pid may be missing (the node died before writing it), so every process whose
+   * command line names the run's directory is stopped. Throws when one survives, leaving
+   * the run unfinished for the next start.
    */
   private async killOrphan(record: RunRecord): Promise<void> {
     const runDir = `${this.runDir(record.n)}${path.sep}`;
     const orphans = await processesNaming(runDir, record.pid);
     if (orphans.length === 0) return;
-    for (const pid of orphans) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
+    const signalAll = (signal: NodeJS.Signals) => {
+      for (const pid of orphans) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // Already gone.
+        }
       }
+    };
+    const goneWithin = async (ms: number): Promise<boolean> => {
+      for (const until = Date.now() + ms; Date.now() < until;) {
+        if ((await processesNaming(runDir, null)).length === 0) return true;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return (await processesNaming(runDir, null)).length === 0;
+    };
+    signalAll('SIGINT');
+    if (await goneWithin(ORPHAN_GRACE_MS)) {
+      this.log.warn({ pids: orphans }, 'stopped an orphaned ffmpeg of a crashed node');
+      return;
     }
-    for (let i = 0; i < 250; i++) {
-      if ((await processesNaming(runDir, null)).length === 0) {
-        this.log.warn({ pids: orphans }, 'killed an orphaned ffmpeg of a crashed node');
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
+    signalAll('SIGKILL');
+    if (await goneWithin(5000)) {
+      this.log.warn({ pids: orphans }, 'killed an orphaned ffmpeg of a crashed node that ignored SIGINT');
+      return;
     }
     throw new HattamaError(
       'FFMPEG_FAILED',
@@ -378,7 +401,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       run.held.delete(track);
       for (const [i, closed] of entries.entries()) {
         const nextStart =
-          track === 'video'
+          track === 'video' && this.videoEndsAtNext
             ? nextSegmentStart(path.join(trackDir(this.runDir(run.record.n), track), closed.file))
             : undefined;
         if (nextStart === null && i === entries.length - 1 && this.mayWaitForNext(run, heldSince)) {
@@ -457,7 +480,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
   ): Promise<number> {
     const t0 = record.t0Ms ?? record.spawnedAtMs;
     const sourceFile = path.join(trackDir(this.runDir(record.n), track), file);
-    if (track === 'video')
+    if (track === 'video' && this.videoEndsAtNext)
       endSeconds = segmentEndFrom(
         endSeconds,
         nextStart === undefined ? nextSegmentStart(sourceFile) : nextStart,
@@ -678,6 +701,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.closed = true;
   }
 }
+
+/** How long an orphaned ffmpeg gets to close its files after SIGINT before SIGKILL. */
+const ORPHAN_GRACE_MS = 3000;
 
 /** How soon a video segment held for its successor's first time stamp is looked at again. */
 const NEXT_SEGMENT_RETRY_MS = 50;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { nodeSourcesSchema, DEMO_SOURCES } from '../sources/sources.ts';
-import { buildCaptureSpec, escapeFilterValue, planTracks, specToArgs } from './capture-args.ts';
+import {
+  buildCaptureSpec,
+  escapeFilterValue,
+  flushesEachPacket,
+  planTracks,
+  specToArgs,
+} from './capture-args.ts';
 import { toFluentCommand } from './ffmpeg-runner.ts';
 
 const argsOf = (spec: ReturnType<typeof buildCaptureSpec>) => specToArgs(spec);
@@ -34,6 +40,48 @@ describe('capture arguments', () => {
     expect(segmentFlags).toEqual(['4', '4', '4', '4', '4', '4']);
     expect(args.filter((a, i) => args[i - 1] === '-reset_timestamps')).toEqual(Array(6).fill('0'));
     expect(args.filter((a, i) => args[i - 1] === '-flush_packets')).toEqual(Array(6).fill('1'));
+  });
+
+  it('writes sound and encoded video packet by packet, a stream-copied camera in blocks', () => {
+    // Each output runs from its -map to the next one.
+    const outputsOf = (args: string[]) => {
+      const starts = args.flatMap((a, i) => (a === '-map' ? [i] : []));
+      return starts.map((from, k) => args.slice(from, starts[k + 1] ?? args.length));
+    };
+    const flushes = (output: string[]) =>
+      output.includes('-flush_packets') && output.includes('flush_packets=1');
+    const sources = (camera: unknown) =>
+      nodeSourcesSchema.parse({ camera, microphones: { kind: 'tone', frequencies: [440, 660] } });
+    const copied = outputsOf(
+      argsOf(
+        buildCaptureSpec({
+          sources: sources({ kind: 'rtsp', url: 'rtsp://10.0.0.5/s', codec: 'h264' }),
+          segmentSeconds: 4,
+          runDir: '/r',
+        }),
+      ),
+    );
+    expect(copied.map((o) => o[o.length - 1])).toEqual([
+      '/r/video/%06d.ts',
+      '/r/mix/%06d.ts',
+      '/r/mic-1/%06d.ts',
+      '/r/mic-2/%06d.ts',
+    ]);
+    expect(copied.map(flushes)).toEqual([false, true, true, true]);
+    for (const camera of [
+      { kind: 'rtsp', url: 'rtsp://10.0.0.5/s', codec: 'other' },
+      { kind: 'test-pattern' },
+      { kind: 'file', path: '/cam.mp4', copy: false },
+    ]) {
+      const encoded = outputsOf(
+        argsOf(buildCaptureSpec({ sources: sources(camera), segmentSeconds: 4, runDir: '/r' })),
+      );
+      expect(encoded.map(flushes), JSON.stringify(camera)).toEqual([true, true, true, true]);
+    }
+    const copiedFile = sources({ kind: 'file', path: '/c.ts', copy: true }).camera;
+    expect(flushesEachPacket('video', copiedFile)).toBe(false);
+    expect(flushesEachPacket('audio', copiedFile)).toBe(true);
+    expect(flushesEachPacket('audio', null)).toBe(true);
   });
 
   it('encodes a test pattern with a key frame at every segment boundary', () => {

@@ -144,11 +144,27 @@ function microphoneInputs(mics: MicrophoneSource, speechFiles: readonly string[]
   }
 }
 
+/**
+ * Whether the camera's H.264 is stream-copied: kept untouched (no generation loss, little
+ * CPU), segments then cut at the camera's own key frames.
+ */
+export function copiesVideo(camera: CameraSource): boolean {
+  return (camera.kind === 'rtsp' && camera.codec === 'h264') || (camera.kind === 'file' && camera.copy);
+}
+
+/**
+ * Whether a track's segment files are written packet by packet. Sound and encoded video
+ * are; a stream-copied camera is written in ffmpeg's 256 KiB blocks, about a second of a
+ * 2 Mbit/s camera, because a write per frame costs a copy as much CPU again as the rest
+ * of the recorder (decision 0012). Its segments then end at ffmpeg's listed end: the
+ * next file's first time stamp is not on disk when the list line appears.
+ */
+export function flushesEachPacket(kind: TrackPlan['kind'], camera: CameraSource | null): boolean {
+  return kind === 'audio' || camera === null || !copiesVideo(camera);
+}
+
 function videoCodecOptions(camera: CameraSource, segmentSeconds: number): string[] {
-  const copy = (camera.kind === 'rtsp' && camera.codec === 'h264') || (camera.kind === 'file' && camera.copy);
-  // Stream copy keeps the camera's own H.264 untouched (no generation loss, little CPU);
-  // segments then cut at the camera's key frames.
-  if (copy) return ['-c:v', 'copy'];
+  if (copiesVideo(camera)) return ['-c:v', 'copy'];
   const fps = camera.kind === 'test-pattern' ? camera.fps : 25;
   return [
     // Keep the wall-clock stamps of a test pattern as they are: ffmpeg would otherwise
@@ -171,7 +187,12 @@ function videoCodecOptions(camera: CameraSource, segmentSeconds: number): string
   ];
 }
 
-function segmentOutputOptions(runDir: string, track: string, segmentSeconds: number): string[] {
+function segmentOutputOptions(
+  runDir: string,
+  track: string,
+  segmentSeconds: number,
+  flushEach: boolean,
+): string[] {
   const dir = trackDir(runDir, track);
   return [
     '-f',
@@ -189,14 +210,18 @@ function segmentOutputOptions(runDir: string, track: string, segmentSeconds: num
     // Keep one continuous media timeline across segments (HLS plays them back to back).
     '-reset_timestamps',
     '0',
-    // Write each packet as it is muxed, so a crash loses well under a second.
-    '-flush_packets',
-    '1',
-    // -flush_packets reaches only the segment muxer; each segment file is written by an
-    // inner mpegts muxer that buffers 256 KiB unless told to. Without this an audio
-    // track loses its whole current segment to a crash, video up to ~2 s.
-    '-segment_format_options',
-    'flush_packets=1',
+    ...(flushEach
+      ? [
+          // Write each packet as it is muxed, so a crash loses well under a second.
+          '-flush_packets',
+          '1',
+          // -flush_packets reaches only the segment muxer; each segment file is written by
+          // an inner mpegts muxer that buffers 256 KiB unless told to. Without this an
+          // audio track loses its whole current segment to a crash.
+          '-segment_format_options',
+          'flush_packets=1',
+        ]
+      : []),
     '-muxdelay',
     '0',
     '-muxpreload',
@@ -249,7 +274,7 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
         '-map',
         videoStream,
         ...videoCodecOptions(camera, segmentSeconds),
-        ...segmentOutputOptions(runDir, 'video', segmentSeconds),
+        ...segmentOutputOptions(runDir, 'video', segmentSeconds, flushesEachPacket('video', camera)),
       ],
       url: `${trackDir(runDir, 'video')}/%06d.ts`,
     });
@@ -293,7 +318,7 @@ export function buildCaptureSpec(options: CaptureArgsOptions): FfmpegSpec {
       String(AUDIO_SAMPLE_RATE),
       '-ac',
       '1',
-      ...segmentOutputOptions(runDir, track, segmentSeconds),
+      ...segmentOutputOptions(runDir, track, segmentSeconds, flushesEachPacket('audio', camera)),
     ],
     url: `${trackDir(runDir, track)}/%06d.ts`,
   });
