@@ -172,7 +172,7 @@ async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds:
       void objects
         .put(
           segmentKey({ hearingId: s.hearingId, track: s.track, seq: s.seq, ext: 'ts' }),
-          { file: s.file, handOver: true, ...(s.stamp ? { hashed: s.stamp } : {}) },
+          { file: s.file, handOver: true, ...(s.stamp ? { hashed: s.stamp, synced: true } : {}) },
           {
             sha256: s.sha256,
             size: s.size,

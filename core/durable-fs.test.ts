@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fsyncFd, fsyncPath, writeSynced } from './index.ts';
+import { fsyncFd, fsyncPath, linkReplacing, removeFile, writeSynced } from './index.ts';
 
 describe('durable small writes', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-durable-'));
@@ -39,5 +39,35 @@ describe('durable small writes', () => {
       await writeSynced(path.join(dir, `f-${i}`), 'x', 'wx').catch(() => undefined);
     }
     expect(openFds()).toBe(before);
+  });
+
+  it('removes a file if it is there, and refuses to remove a directory', () => {
+    const file = path.join(dir, 'gone.ts');
+    fs.writeFileSync(file, 'x');
+    removeFile(file);
+    expect(fs.existsSync(file)).toBe(false);
+    removeFile(file); // already gone: nothing to do
+    const sub = path.join(dir, 'sub');
+    fs.mkdirSync(sub);
+    expect(() => removeFile(sub)).toThrow(
+      expect.objectContaining({ code: expect.stringMatching(/EISDIR|EPERM/) }),
+    );
+    expect(fs.existsSync(sub)).toBe(true);
+  });
+
+  it('links a file under a new name, replacing a file a crash left there', () => {
+    const from = path.join(dir, 'run-000001.ts');
+    const to = path.join(dir, 'pending-1.ts');
+    fs.writeFileSync(from, 'segment');
+    fs.writeFileSync(to, 'torn');
+    linkReplacing(from, to);
+    expect(fs.readFileSync(to, 'utf8')).toBe('segment');
+    expect(fs.statSync(to).ino).toBe(fs.statSync(from).ino);
+    linkReplacing(from, to); // the same link again: still one inode, two names
+    expect(fs.statSync(from).nlink).toBe(2);
+    expect(() => linkReplacing(path.join(dir, 'absent.ts'), to)).toThrow(
+      expect.objectContaining({ code: 'ENOENT' }),
+    );
+    expect(fs.readFileSync(to, 'utf8'), 'a failed link leaves the old name alone').toBe('segment');
   });
 });

@@ -35,3 +35,23 @@ export async function writeSynced(file: string, text: string, flags: 'w' | 'wx' 
     fs.closeSync(fd);
   }
 }
+
+/** Removes a file if it is there: one unlink, no stat first (fs.rmSync stats, then unlinks). */
+export function removeFile(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** Hard-links `from` as `to`, replacing a file already there (one left by a crash). */
+export function linkReplacing(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    fs.unlinkSync(to);
+    fs.linkSync(from, to);
+  }
+}

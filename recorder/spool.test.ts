@@ -245,5 +245,9 @@ describe('Spool', () => {
     expect(await spool.listHearings()).toEqual([]);
     expect(await spool.readHearing(HEARING)).toBeNull();
     expect(await spool.journal(HEARING, TRACK)).toEqual([]);
+    // The same hearing again (recording resumed on this node): its directories are made anew.
+    const again = await commitOf(spool, runFile('seg-1.ts').file, 0);
+    expect(again.seq).toBe(0);
+    expect(fs.existsSync(again.file)).toBe(true);
   });
 });

@@ -21,7 +21,9 @@ import {
   SystemClock,
   chainGenesis,
   fsyncPath,
+  linkReplacing,
   nextChain,
+  removeFile,
   sha256File,
   type Clock,
   type FileStamp,
@@ -50,9 +52,10 @@ export interface SpooledSegment extends JournalEntry {
   /** Absolute path of the pending copy. */
   file: string;
   /**
-   * The pending file as this process hashed it (core/sha256-file.ts), while it still
-   * holds those bytes: the object store then takes the digest without reading the file
-   * again. Kept in memory only; after a restart the store hashes.
+   * The pending file as this process hashed it (core/sha256-file.ts) and then fsync'd
+   * it, while it still holds those bytes: the object store then takes the digest without
+   * reading the file again, nor fsyncs it again. Kept in memory only; after a restart
+   * the store hashes.
    */
   stamp?: FileStamp;
 }
@@ -78,6 +81,8 @@ export class Spool {
   private commitLocks = new Map<string, Promise<unknown>>();
   /** Stamps of pending files hashed by this process, by hearing/track/seq. */
   private stamps = new Map<string, FileStamp>();
+  /** Directories this process made (or found) for a hearing's commits, by `hearing/dir`. */
+  private madeDirs = new Set<string>();
 
   constructor(
     readonly root: string,
@@ -229,22 +234,30 @@ export class Spool {
 
     // File-system calls in place, fsync through the pool (core/durable-fs.ts).
     const pendingDir = path.join(hearingDir, 'pending', track);
-    fsSync.mkdirSync(pendingDir, { recursive: true });
+    this.makeDir(hearingId, pendingDir);
     const pendingFile = path.join(pendingDir, `${seq}.ts`);
-    fsSync.rmSync(pendingFile, { force: true }); // an orphan from a crash before its journal line
-    fsSync.linkSync(options.sourceFile, pendingFile);
+    // A file already there is an orphan from a crash before its journal line.
+    linkReplacing(options.sourceFile, pendingFile);
     await fsyncPath(pendingFile);
     await fsyncPath(pendingDir);
 
     const journalFile = this.journalFile(hearingId, track);
-    fsSync.mkdirSync(path.dirname(journalFile), { recursive: true });
+    this.makeDir(hearingId, path.dirname(journalFile));
     await writeSynced(journalFile, `${JSON.stringify(entry)}\n`, 'a');
     journal.push(entry);
     // A link changes no modification time: the pending file still has the stamp hashed.
     if (stamp) this.stamps.set(`${hearingId}/${track}/${seq}`, stamp);
     // The run file is no longer needed: the pending link holds the bytes.
-    fsSync.rmSync(options.sourceFile, { force: true });
+    removeFile(options.sourceFile);
     return this.toSpooled(hearingId, track, entry);
+  }
+
+  /** mkdir -p once per directory and hearing, not on every commit. */
+  private makeDir(hearingId: string, dir: string): void {
+    const key = `${hearingId}/${dir}`;
+    if (this.madeDirs.has(key)) return;
+    fsSync.mkdirSync(dir, { recursive: true });
+    this.madeDirs.add(key);
   }
 
   private toSpooled(hearingId: string, track: string, e: JournalEntry): SpooledSegment {
@@ -278,14 +291,14 @@ export class Spool {
 
   /** Both acknowledgements are in: the spool copy can go. */
   async release(segment: SpooledSegment): Promise<void> {
-    fsSync.rmSync(segment.file, { force: true });
+    removeFile(segment.file);
     this.stamps.delete(`${segment.hearingId}/${segment.track}/${segment.seq}`);
   }
 
   /** Removes a hearing whose every segment is acknowledged and whose manifest is written. */
   async removeHearing(hearingId: string): Promise<void> {
     await fs.rm(this.hearingDir(hearingId), { recursive: true, force: true });
-    for (const map of [this.journals, this.stamps])
+    for (const map of [this.journals, this.stamps, this.madeDirs])
       for (const key of [...map.keys()]) if (key.startsWith(`${hearingId}/`)) map.delete(key);
   }
 

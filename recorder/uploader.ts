@@ -117,7 +117,11 @@ export class Uploader {
     await this.retry('upload-failing', segment, log, 'upload to the object store', () =>
       this.o.objects.put(
         key,
-        { file: segment.file, handOver: true, ...(segment.stamp ? { hashed: segment.stamp } : {}) },
+        {
+          file: segment.file,
+          handOver: true,
+          ...(segment.stamp ? { hashed: segment.stamp, synced: true } : {}),
+        },
         { sha256: segment.sha256, size: segment.size, contentType: 'video/mp2t' },
       ),
     );

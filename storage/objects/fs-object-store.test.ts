@@ -260,6 +260,19 @@ describe('filesystem object store: crash safety', () => {
     expect(await store.stat('k/copied-stamped')).toBeNull();
   });
 
+  it('puts into a directory another store instance emptied and pruned meanwhile', async () => {
+    const bytes = crypto.randomBytes(1000);
+    await store.put('h/p/video/000000.ts', { bytes }, { sha256: sha256(bytes) });
+    // Another process on the same root deletes the only object: h/p/video/ and h/p/ go.
+    const other = new FsObjectStore({ root, signer });
+    await other.delete('h/p/video/000000.ts');
+    await expect(fsp.stat(path.join(root, 'objects', 'h', 'p'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // This store remembered the directory; it makes it again.
+    await store.put('h/p/video/000001.ts', { bytes }, { sha256: sha256(bytes) });
+    expect((await store.stat('h/p/video/000001.ts'))?.size).toBe(1000);
+    expect(await fsp.readdir(path.join(root, '.tmp'))).toEqual([]);
+  });
+
   it('keeps serving an object already being read while it is deleted', async () => {
     const bytes = crypto.randomBytes(256 * 1024);
     await store.put('k/reading', { bytes }, { sha256: sha256(bytes) });

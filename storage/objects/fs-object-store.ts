@@ -75,6 +75,8 @@ const DATA_FILE = 'data';
 const META_FILE = 'meta.json';
 /** Staging younger than this may belong to a put still running in another process. */
 const STALE_STAGING_MS = 60 * 60 * 1000;
+/** Parent directories remembered as existing; beyond this many the hint starts afresh. */
+const KNOWN_DIRS_MAX = 4096;
 
 export class FsObjectStore implements ObjectStore {
   readonly driver = 'fs' as const;
@@ -90,6 +92,8 @@ export class FsObjectStore implements ObjectStore {
   private readonly logger: Logger;
   private readonly clock: { now(): number };
   private readonly locks = new KeyedMutex();
+  /** Parent directories this store made or published into (a hint: a rename's ENOENT clears it). */
+  private readonly knownDirs = new Set<string>();
 
   constructor(options: FsObjectStoreOptions) {
     this.root = path.resolve(options.root);
@@ -133,8 +137,9 @@ export class FsObjectStore implements ObjectStore {
       await fsyncPath(stage);
       return await this.locks.run(key, () => this.publish(stage, meta));
     } finally {
-      // After a successful publish the stage is gone; after a failure nothing else refers to it.
-      fs.rmSync(stage, { recursive: true, force: true });
+      // Published, the stage is gone; otherwise (a failure, the same object already there)
+      // nothing else refers to it. existsSync: rmSync on a missing path throws inside.
+      if (fs.existsSync(stage)) fs.rmSync(stage, { recursive: true, force: true });
     }
   }
 
@@ -314,11 +319,13 @@ export class FsObjectStore implements ObjectStore {
       const fd = fs.openSync(file, 'r');
       let unchanged: number | null = null;
       try {
-        await fsyncFd(fd); // on disk before the rename publishes it
         if (linked && source.hashed) {
           const st = fs.fstatSync(fd, { bigint: true });
           if (sameStamp(fileStamp(st), source.hashed)) unchanged = Number(st.size);
         }
+        // On disk before the rename publishes it, unless the caller made these very bytes
+        // durable itself; the stage directory's fsync makes the link durable.
+        if (unchanged === null || source.synced !== true) await fsyncFd(fd);
       } finally {
         fs.closeSync(fd);
       }
@@ -334,11 +341,13 @@ export class FsObjectStore implements ObjectStore {
     const final = this.objectDir(key);
     const parent = path.dirname(final);
     for (let attempt = 1; ; attempt++) {
-      const firstCreated = fs.mkdirSync(parent, { recursive: true });
+      // Segments of a track share a parent: mkdir -p once, not on every put.
+      const firstCreated = this.knownDirs.has(parent) ? undefined : fs.mkdirSync(parent, { recursive: true });
       try {
         fs.renameSync(stage, final);
       } catch (error) {
         const code = errorCode(error);
+        this.knownDirs.delete(parent);
         if (code === 'ENOTEMPTY' || code === 'EEXIST') {
           const existing = await this.readMeta(key);
           if (existing) return this.sameOrConflict(existing, meta);
@@ -349,6 +358,7 @@ export class FsObjectStore implements ObjectStore {
       }
       await fsyncPath(parent);
       if (firstCreated) await this.fsyncCreatedDirs(firstCreated, parent);
+      this.rememberDir(parent);
       this.logger.debug({ key, size: meta.size, sha256: meta.sha256 }, 'object stored');
       return toInfo(meta);
     }
@@ -416,6 +426,11 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  private rememberDir(dir: string): void {
+    if (this.knownDirs.size >= KNOWN_DIRS_MAX) this.knownDirs.clear();
+    this.knownDirs.add(dir);
+  }
+
   /** Removes directories a delete left empty, up to objects/; rmdir refuses non-empty ones. */
   private async pruneEmptyDirs(from: string): Promise<void> {
     let dir = from;
@@ -425,6 +440,7 @@ export class FsObjectStore implements ObjectStore {
       } catch {
         return; // not empty (or already gone): stop climbing
       }
+      this.knownDirs.delete(dir);
       dir = path.dirname(dir);
     }
   }

@@ -28,6 +28,12 @@ export type PutSource =
        * integrity job hashes every registered object in any case.
        */
       hashed?: FileStamp;
+      /**
+       * The caller fsync'd the file after hashing it (a spool's committed segment): a
+       * store that links it, and finds the `hashed` stamp unchanged, need not fsync the
+       * same bytes again; it still makes the new name durable.
+       */
+      synced?: boolean;
     }
   | { stream: NodeJS.ReadableStream | Readable }
   | { bytes: Uint8Array };
