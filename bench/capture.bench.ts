@@ -428,6 +428,10 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
     segmentsStoredInWindow: copy.stored,
     recorderCpuSecondsPerStream: round(perStream.recorder, 3),
     cpuRatio: round(perStream.recorder / perStream.bare, 3),
+    // The two parts of that ratio: the capture ffmpeg against the bare one, and Node's
+    // share (hash, spool, store) in units of the bare copy.
+    ffmpegRatio: round(copy.recorderFfmpeg / STREAMS / perStream.bare, 3),
+    nodeShareOfBare: round(Math.max(0, copy.recorderNode - idle) / STREAMS / perStream.bare, 3),
     cpuRatioCountingIdleProcess: round(perStream.recorderWithIdleProcess / perStream.bare, 3),
     memoryReducerOff: MEMORY_REDUCER_OFF,
     method:
