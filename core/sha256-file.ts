@@ -43,24 +43,41 @@ export async function sha256File(
   // to hashing that holds the event loop longer anyway. A large file (a copy, a model)
   // goes through the thread pool so the loop turns between chunks.
   const fd = fsSync.openSync(file, 'r');
-  const buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BYTES);
+  const buffers = [spare.pop() ?? Buffer.allocUnsafe(READ_BYTES)];
   let size = 0;
   let stamp: FileStamp | null = null;
+  let reading: Promise<number> | null = null;
   try {
     const before = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
-    const inPlace = BigInt(before.size) <= READ_IN_PLACE_BYTES;
-    for (;;) {
-      const bytesRead = inPlace
-        ? fsSync.readSync(fd, buffer, 0, READ_BYTES, null)
-        : await readAsync(fd, buffer);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      size += bytesRead;
+    if (BigInt(before.size) <= READ_IN_PLACE_BYTES) {
+      const buffer = buffers[0]!;
+      for (;;) {
+        const bytesRead = fsSync.readSync(fd, buffer, 0, READ_BYTES, null);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+    } else {
+      // Two buffers: the pool reads the next chunk while this thread hashes the last.
+      buffers.push(spare.pop() ?? Buffer.allocUnsafe(READ_BYTES));
+      let current = 0;
+      reading = readAsync(fd, buffers[current]!, 0);
+      for (;;) {
+        const bytesRead = await reading;
+        reading = null;
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        reading = readAsync(fd, buffers[1 - current]!, size);
+        hash.update(buffers[current]!.subarray(0, bytesRead));
+        current = 1 - current;
+      }
     }
     const after = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
     if (sameStamp(before, after) && after.size === String(size)) stamp = after;
   } finally {
-    if (spare.length < 4) spare.push(buffer);
+    // A read still in flight (an error while hashing) must end before its fd closes.
+    if (reading) await reading.catch(() => undefined);
+    for (const b of buffers) if (spare.length < 4) spare.push(b);
     fsSync.closeSync(fd);
   }
   return { sha256: hash.digest('hex'), size, stamp };
@@ -69,9 +86,9 @@ export async function sha256File(
 /** Files up to this size are read in place. */
 const READ_IN_PLACE_BYTES = 16n * 1024n * 1024n;
 
-function readAsync(fd: number, buffer: Buffer): Promise<number> {
+function readAsync(fd: number, buffer: Buffer, position: number): Promise<number> {
   return new Promise((resolve, reject) =>
-    fsSync.read(fd, buffer, 0, READ_BYTES, null, (error, bytesRead) =>
+    fsSync.read(fd, buffer, 0, READ_BYTES, position, (error, bytesRead) =>
       error ? reject(error) : resolve(bytesRead),
     ),
   );
