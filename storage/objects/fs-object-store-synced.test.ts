@@ -10,13 +10,14 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type * as DurableFs from '../../core/durable-fs.ts';
 import { sha256File } from '../../core/index.ts';
 import { FsObjectStore } from './fs-object-store.ts';
 import { UrlSigner } from './url-signer.ts';
 
 const fsyncFd = vi.hoisted(() => ({ calls: 0 }));
 vi.mock('../../core/durable-fs.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../core/durable-fs.ts')>();
+  const original = await importOriginal<typeof DurableFs>();
   return {
     ...original,
     fsyncFd: (fd: number) => {
