@@ -10,12 +10,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SystemClock, createLogger } from '../core/index.ts';
 import { buildCaptureSpec, specToArgs } from '../recorder/ffmpeg/capture-args.ts';
 import { RecordingSession } from '../recorder/session.ts';
 import { nodeSourcesSchema } from '../recorder/sources/sources.ts';
 import { Spool } from '../recorder/spool.ts';
+import { processRunning as running } from './support/processes.ts';
 import { RECORDER_FFMPEG, makeMedia } from './support/session-harness.ts';
 
 const HEARING = 'h-orphan';
@@ -62,14 +63,6 @@ function listedSegments(list: string): number {
   }
 }
 
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 describe('an orphaned ffmpeg of a stream-copied camera', () => {
   it('is stopped with SIGINT by the restarted node, so its unwritten block is kept', async () => {
     const sources = nodeSourcesSchema.parse({
@@ -101,10 +94,13 @@ describe('an orphaned ffmpeg of a stream-copied camera', () => {
       // Three closed segments, then a second into the fourth: at 200 kbit/s none of it
       // has left ffmpeg's buffer.
       const list = path.join(runDir, 'video', 'segments.csv');
-      for (let waited = 0; listedSegments(list) < 3; waited += 50) {
-        if (waited > 30_000) throw new Error('the orphan closed no three segments in 30 s');
-        await sleep(50);
-      }
+      await vi.waitFor(
+        () => expect(listedSegments(list), 'segments the orphan closed').toBeGreaterThanOrEqual(3),
+        {
+          timeout: 30_000,
+          interval: 50,
+        },
+      );
       await sleep(1200);
       const current = path.join(runDir, 'video', '000003.ts');
       expect(fs.statSync(current).size, 'the current segment is still in ffmpeg’s buffer').toBe(0);

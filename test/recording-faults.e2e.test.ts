@@ -32,7 +32,7 @@ import {
   type VerifyReport,
 } from '../storage/index.ts';
 import { createHub, hashNodeToken, type Hub } from '../web/index.ts';
-import { ffmpegPidsNaming } from './support/processes.ts';
+import { ffmpegPidsNaming, processRunning as running } from './support/processes.ts';
 import { TEST_S3, runId, serviceAvailable } from './support/services.ts';
 
 const execFileAsync = promisify(execFile);
@@ -113,16 +113,6 @@ function printLogTail(file: string, label: string): void {
     .filter((l) => /"level":"(warn|error|fatal)"|"msg":"recording run started"/.test(l))
     .slice(-40);
   if (lines.length > 0) console.error(`--- ${label}: last warnings and errors ---\n${lines.join('\n')}`);
-}
-
-/** Whether a process exists and is not a zombie (an orphan's reaper may be slow to collect it). */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Cleanup after a failed run: ends the ffmpeg processes this scenario's recorders started, by pid. */

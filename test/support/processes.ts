@@ -31,3 +31,13 @@ export async function waitForFfmpegNaming(dir: string, timeoutMs = 5000): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Whether a process exists and is not a zombie (an orphan's reaper may be slow to collect it). */
+export function processRunning(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
