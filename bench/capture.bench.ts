@@ -12,6 +12,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import path from 'node:path';
 import { createLogger, loadConfig, type Config } from '../core/index.ts';
 import { RecordingSession } from '../recorder/session.ts';
@@ -25,15 +27,19 @@ import { TEST_S3, runId, serviceAvailable } from '../test/support/services.ts';
 
 const logger = createLogger({ level: 'warn' });
 const say = (m: string) => process.stderr.write(`capture: ${m}\n`);
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU seconds (user + system) a process and its children have used, from /proc. */
+/**
+ * CPU seconds a process has run, all its threads, from the scheduler's own count
+ * (/proc/<pid>/task/<tid>/schedstat, nanoseconds). /proc/<pid>/stat counts in clock
+ * ticks: a copy's minute is some 28 ticks here, so rounding alone moved the ratio by
+ * several per cent.
+ */
 function procCpuSeconds(pid: number): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime are fields 14–17 (1-based) of stat: 11–14 after the name.
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS;
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`))
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e9;
   } catch {
     return 0;
   }
@@ -190,6 +196,8 @@ async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds:
     const pids = ffmpegPidsUnder(path.join(dir, 'spool'));
     if (pids.length !== STREAMS)
       throw new Error(`expected ${STREAMS} recorder ffmpegs, found ${pids.length}`);
+    collectStartupGarbage();
+    await sleep(1000); // V8 sweeps what it freed on other threads, outside the window
     const bareBefore = bareChildren.map((c) => procCpuSeconds(c.pid!));
     const ffBefore = pids.map(procCpuSeconds);
     const nodeBefore = process.cpuUsage();
@@ -402,11 +410,24 @@ function wantedParts(): Set<Part> {
  */
 const MEMORY_REDUCER_OFF = process.execArgv.includes('--no-memory-reducer');
 
+/**
+ * A full collection now. Loading the project leaves some 20 MB of garbage that V8 collects
+ * at its first full collection, whenever allocation first reaches the old generation's
+ * limit: in the copy window, not the idle one, it cost that window 0.05–0.1 CPU-s (main
+ * thread and V8's marking threads), a third of four streams' Node cost, for start-up and
+ * not recording. Collected before each window, both measure the steady state.
+ */
+function collectStartupGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
 async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<Record<string, unknown>> {
   const seconds = 60;
   if (!MEMORY_REDUCER_OFF)
     say('V8 memory reducer on (run through `npm run bench`): the idle rate subtracted is noisy');
   say(`this process idle for ${seconds} s`);
+  collectStartupGarbage();
   const idle = await idleProcessCpu(seconds);
   say(
     `${STREAMS} bare ffmpeg -c copy and ${STREAMS} recorder copies at once, ${seconds} s after a ${WARMUP_MS / 1000} s warm-up`,
