@@ -4,12 +4,13 @@
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock, HattamaError, sha256File } from '../../core/index.ts';
 import { FsObjectStore } from './fs-object-store.ts';
 import type { ObjectInfo } from './object-store.ts';
@@ -118,6 +119,36 @@ describe('filesystem object store: crash safety', () => {
     await new FsObjectStore({ root, signer }).init();
     expect(await fsp.readdir(path.join(root, '.tmp'))).toEqual(['put-recent']);
   }, 30_000);
+
+  it('stages under the next name when one is taken, and leaves no staging behind', async () => {
+    // Staging names are a per-store prefix and a counter; a name already there (another
+    // process's, a crashed one's) is passed over rather than failing the put.
+    const real = fs.mkdirSync;
+    const taken: string[] = [];
+    const spy = vi.spyOn(fs, 'mkdirSync').mockImplementation(((
+      dir: fs.PathLike,
+      options?: fs.MakeDirectoryOptions,
+    ) => {
+      if (taken.length < 2 && path.dirname(String(dir)) === path.join(root, '.tmp')) {
+        taken.push(String(dir));
+        throw Object.assign(new Error(`EEXIST: file already exists, mkdir '${String(dir)}'`), {
+          code: 'EEXIST',
+        });
+      }
+      return real(dir, options);
+    }) as typeof fs.mkdirSync);
+    try {
+      const bytes = crypto.randomBytes(4096);
+      const key = 'hearings/h1/video/000003.ts';
+      await store.put(key, { bytes }, { sha256: sha256(bytes) });
+      expect(taken).toHaveLength(2);
+      expect(new Set(taken).size).toBe(2);
+      expect(await readAll(await store.get(key))).toEqual(bytes);
+      expect(await fsp.readdir(path.join(root, '.tmp'))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it('lets exactly one of several concurrent writers of different content win; the rest get CONFLICT', async () => {
     const key = 'hearings/h1/video/000002.m4s';

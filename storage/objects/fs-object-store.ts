@@ -94,6 +94,9 @@ export class FsObjectStore implements ObjectStore {
   private readonly locks = new KeyedMutex();
   /** Parent directories this store made or published into (a hint: a rename's ENOENT clears it). */
   private readonly knownDirs = new Set<string>();
+  /** Staging names: this instance's prefix and a counter, made with one mkdir (mkdtemp's random name costs more). */
+  private readonly stagePrefix = `put-${process.pid}-${crypto.randomBytes(4).toString('hex')}-`;
+  private stageCount = 0;
 
   constructor(options: FsObjectStoreOptions) {
     this.root = path.resolve(options.root);
@@ -115,7 +118,7 @@ export class FsObjectStore implements ObjectStore {
     sourceKind(source);
     validatePutOptions(options, this.clock.now());
     // File-system calls of a put are made in place, fsync through the pool (core/durable-fs.ts).
-    const stage = fs.mkdtempSync(path.join(this.tmpDir, 'put-'));
+    const stage = this.makeStage();
     try {
       const digest = await this.writeStaged(path.join(stage, DATA_FILE), {
         key,
@@ -133,13 +136,29 @@ export class FsObjectStore implements ObjectStore {
         storedAt: new Date(this.clock.now()).toISOString(),
         ...(options.retainUntil ? { retainUntil: options.retainUntil.toISOString() } : {}),
       };
-      await writeSynced(path.join(stage, META_FILE), JSON.stringify(meta), 'wx');
-      await fsyncPath(stage);
+      // Both before the rename publishes them, at once: the metadata's bytes and the stage's
+      // entries (writeSynced creates the file before its first await, so the entry is there).
+      await Promise.all([
+        writeSynced(path.join(stage, META_FILE), JSON.stringify(meta), 'wx'),
+        fsyncPath(stage),
+      ]);
       return await this.locks.run(key, () => this.publish(stage, meta));
     } finally {
       // Published, the stage is gone; otherwise (a failure, the same object already there)
       // nothing else refers to it. existsSync: rmSync on a missing path throws inside.
       if (fs.existsSync(stage)) fs.rmSync(stage, { recursive: true, force: true });
+    }
+  }
+
+  private makeStage(): string {
+    for (;;) {
+      const stage = path.join(this.tmpDir, `${this.stagePrefix}${this.stageCount++}`);
+      try {
+        fs.mkdirSync(stage);
+        return stage;
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error; // else left by an earlier instance: next name
+      }
     }
   }
 
@@ -316,18 +335,22 @@ export class FsObjectStore implements ObjectStore {
       throw fsError('write', key, error);
     }
     try {
-      const fd = fs.openSync(file, 'r');
+      // A link that still has its caller's stamp holds the bytes hashed (and, when synced,
+      // made durable) by the caller: one stat decides.
       let unchanged: number | null = null;
-      try {
-        if (linked && source.hashed) {
-          const st = fs.fstatSync(fd, { bigint: true });
-          if (sameStamp(fileStamp(st), source.hashed)) unchanged = Number(st.size);
+      if (linked && source.hashed) {
+        const st = fs.statSync(file, { bigint: true });
+        if (sameStamp(fileStamp(st), source.hashed)) unchanged = Number(st.size);
+      }
+      // On disk before the rename publishes it, unless the caller made these very bytes
+      // durable itself; the stage directory's fsync makes the link durable.
+      if (unchanged === null || source.synced !== true) {
+        const fd = fs.openSync(file, 'r');
+        try {
+          await fsyncFd(fd);
+        } finally {
+          fs.closeSync(fd);
         }
-        // On disk before the rename publishes it, unless the caller made these very bytes
-        // durable itself; the stage directory's fsync makes the link durable.
-        if (unchanged === null || source.synced !== true) await fsyncFd(fd);
-      } finally {
-        fs.closeSync(fd);
       }
       if (unchanged !== null) return { sha256: declared, size: unchanged };
       return await sha256File(file);
