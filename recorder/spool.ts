@@ -238,8 +238,8 @@ export class Spool {
     const pendingFile = path.join(pendingDir, `${seq}.ts`);
     // A file already there is an orphan from a crash before its journal line.
     linkReplacing(options.sourceFile, pendingFile);
-    await fsyncPath(pendingFile);
-    await fsyncPath(pendingDir);
+    // The bytes and the name, both before the journal line; at once, one wait for the two.
+    await Promise.all([fsyncPath(pendingFile), fsyncPath(pendingDir)]);
 
     const journalFile = this.journalFile(hearingId, track);
     this.makeDir(hearingId, path.dirname(journalFile));
