@@ -215,6 +215,33 @@ describe('Spool', () => {
     expect((await spool.pending(HEARING)).map((s) => s.seq)).toEqual([2]);
   });
 
+  it("lists one track's pending segments in seq order, without those released or never journaled", async () => {
+    const spool = new Spool(root, silentLogger());
+    const mine = [];
+    for (let i = 0; i < 12; i++) mine.push(await commitOf(spool, runFile(`seg-${i}.ts`, 256).file, i));
+    await spool.commit({
+      hearingId: HEARING,
+      track: 'mix',
+      sourceFile: runFile('mix-0.ts', 256, HEARING, 'mix').file,
+      startMs: T0,
+      durationMs: 4000,
+    });
+    await spool.release(mine[1]!);
+    await spool.release(mine[10]!);
+    // A crash between link and journal append leaves a pending file with no line.
+    fs.writeFileSync(path.join(root, HEARING, 'pending', TRACK, '12.ts'), 'torn');
+
+    expect((await spool.pendingOf(HEARING, TRACK)).map((s) => s.seq)).toEqual([
+      0, 2, 3, 4, 5, 6, 7, 8, 9, 11,
+    ]);
+    expect((await spool.pendingOf(HEARING, 'mix')).map((s) => [s.track, s.seq])).toEqual([['mix', 0]]);
+    expect(await spool.pendingOf(HEARING, 'mic-9')).toEqual([]);
+    // The same segments as the whole hearing's list, track by track.
+    expect((await spool.pendingOf(HEARING, TRACK)).map((s) => s.sha256)).toEqual(
+      (await spool.pending(HEARING)).filter((s) => s.track === TRACK).map((s) => s.sha256),
+    );
+  });
+
   it('reports the bytes it holds, and less after a release', async () => {
     const spool = new Spool(root, silentLogger());
     const empty = await spool.usage();

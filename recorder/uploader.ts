@@ -87,7 +87,7 @@ export class Uploader {
     const log = this.o.logger.child({ hearingId, track });
     for (;;) {
       if (this.closed) return;
-      const next = (await this.o.spool.pending(hearingId)).find((s) => s.track === track);
+      const [next] = await this.o.spool.pendingOf(hearingId, track);
       if (!next) {
         // Sleep until kicked again; a kick that came while we looked is not lost
         // because kick() calls wake only for a registered sleeper.
@@ -100,7 +100,7 @@ export class Uploader {
           });
         });
         this.wake.delete(key);
-        if ((await this.o.spool.pending(hearingId)).every((s) => s.track !== track)) return;
+        if ((await this.o.spool.pendingOf(hearingId, track)).length === 0) return;
         continue;
       }
       await this.deliver(next, log.child({ seq: next.seq }));
