@@ -19,10 +19,11 @@ import { createLogger, loadConfig, type Config } from '../core/index.ts';
 import { RecordingSession } from '../recorder/session.ts';
 import { HearingCapture } from '../recorder/hearing-capture.ts';
 import { Spool, sha256File } from '../recorder/spool.ts';
+import { segmentPut } from '../recorder/uploader.ts';
 import { nodeSourcesSchema, resolveFfmpegPath } from '../recorder/index.ts';
 import { startRole, type Running } from '../cli/commands/serve.ts';
 import { recordHearing } from '../cli/commands/demo.ts';
-import { FsObjectStore, UrlSigner, segmentKey } from '../storage/index.ts';
+import { FsObjectStore, UrlSigner } from '../storage/index.ts';
 import { TEST_S3, runId, serviceAvailable } from '../test/support/services.ts';
 
 const logger = createLogger({ level: 'warn' });
@@ -175,16 +176,9 @@ async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds:
     // What the node does next with each segment: store it in the object store (the local
     // directory here, as in the embedded service), then release the spool copy.
     session.on('segment', (s) => {
+      const { key, source, options } = segmentPut(s);
       void objects
-        .put(
-          segmentKey({ hearingId: s.hearingId, track: s.track, seq: s.seq, ext: 'ts' }),
-          { file: s.file, handOver: true, ...(s.stamp ? { hashed: s.stamp, synced: true } : {}) },
-          {
-            sha256: s.sha256,
-            size: s.size,
-            contentType: 'video/mp2t',
-          },
-        )
+        .put(key, source, options)
         .then(() => spool.release(s))
         .then(() => stored++);
     });

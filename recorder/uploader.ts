@@ -6,7 +6,7 @@
  * things: the node keeps recording and catches up in order when they return.
  */
 import { HattamaError, type AlarmKind, type Clock, type Logger, type TrackInfo } from '../core/index.ts';
-import { segmentKey, type ObjectStore } from '../storage/index.ts';
+import { segmentKey, type ObjectStore, type PutOptions, type PutSource } from '../storage/index.ts';
 import { HubRefusedError, type HubAgent } from './agent.ts';
 import type { Spool, SpooledSegment } from './spool.ts';
 
@@ -42,6 +42,23 @@ export class UploaderClosedError extends HattamaError {
       },
     );
   }
+}
+
+/**
+ * How a committed segment goes into the object store: under its segment key, handed over
+ * (a local store links it), with the stamp it was hashed and fsync'd with, so a store that
+ * finds it unchanged neither reads nor fsyncs it again.
+ */
+export function segmentPut(segment: SpooledSegment): { key: string; source: PutSource; options: PutOptions } {
+  return {
+    key: segmentKey({ hearingId: segment.hearingId, track: segment.track, seq: segment.seq, ext: 'ts' }),
+    source: {
+      file: segment.file,
+      handOver: true,
+      ...(segment.stamp ? { hashed: segment.stamp, synced: true } : {}),
+    },
+    options: { sha256: segment.sha256, size: segment.size, contentType: 'video/mp2t' },
+  };
 }
 
 export class Uploader {
@@ -108,22 +125,9 @@ export class Uploader {
   }
 
   private async deliver(segment: SpooledSegment, log: Logger): Promise<void> {
-    const key = segmentKey({
-      hearingId: segment.hearingId,
-      track: segment.track,
-      seq: segment.seq,
-      ext: 'ts',
-    });
+    const { key, source, options } = segmentPut(segment);
     await this.retry('upload-failing', segment, log, 'upload to the object store', () =>
-      this.o.objects.put(
-        key,
-        {
-          file: segment.file,
-          handOver: true,
-          ...(segment.stamp ? { hashed: segment.stamp, synced: true } : {}),
-        },
-        { sha256: segment.sha256, size: segment.size, contentType: 'video/mp2t' },
-      ),
+      this.o.objects.put(key, source, options),
     );
     const uploadedAtMs = this.o.clock.now();
     await this.retry(null, segment, log, 'registration with the hub', async () => {
