@@ -163,7 +163,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     this.clearRestartTimer();
     if (!this.watchdog && this.tracks.some((t) => t.name === 'video')) {
       this.lastVideoCommitMs = this.o.clock.now();
-      this.armWatchdog(this.cameraLimitMs + 1);
+      this.armWatchdog(this.cameraLimitMs + TIMER_SLACK_MS);
     }
     await this.trackStart(async () => {
       await this.prepareSources();
@@ -497,7 +497,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     });
     if (track === 'video') {
       this.lastVideoCommitMs = this.o.clock.now();
-      if (this.watchdog) this.armWatchdog(this.cameraLimitMs + 1);
+      if (this.watchdog) this.armWatchdog(this.cameraLimitMs + TIMER_SLACK_MS);
     }
     this.emit('segment', segment);
     return endSeconds;
@@ -567,9 +567,9 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
 
   /**
    * The camera watchdog wakes when the camera has been silent for its limit (each video
-   * commit puts it off again) and then once a second while the camera stays away. Looking
-   * once a second all the time cost each camera a wake-up of the process a second, a
-   * quarter of what committing its segments costs (bench/capture.bench.ts).
+   * commit puts it off again) and then once a second while the camera stays away, rather
+   * than waking the process every second for every camera. A run's scans also look, so
+   * its own part is the time between runs, when a camera that never answers leaves no run.
    */
   private armWatchdog(delayMs: number): void {
     if (this.watchdog) clearTimeout(this.watchdog);
@@ -729,6 +729,13 @@ const ORPHAN_GRACE_MS = 3000;
 
 /** How soon a video segment held for its successor's first time stamp is looked at again. */
 const NEXT_SEGMENT_RETRY_MS = 50;
+
+/**
+ * Added to a deadline timer's delay: a timer may fire a millisecond before Date.now() says
+ * its delay has passed, and a watchdog that found the camera silent for exactly its limit
+ * would not count it lost until a second later.
+ */
+const TIMER_SLACK_MS = 20;
 
 /** How often the camera watchdog looks while the camera is away; its limit is three segments, at least 6 s. */
 const WATCHDOG_MS = 1000;

@@ -7,7 +7,7 @@
  * recording.
  */
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { H264_CAMERA, RtspRelay, publishFakeCamera } from './support/rtsp-server.ts';
 import {
   probeFile,
@@ -151,6 +151,32 @@ describe('rtsp cameras (a local RTSP relay, real ffmpeg)', () => {
       }
     } finally {
       camera.kill('SIGKILL');
+      await rec.stop();
+    }
+  });
+
+  it('raises camera-lost on time for a camera that never answers, while ffmpeg keeps failing between restarts', async () => {
+    // Between runs no scan looks at the camera: only the watchdog does, at the limit of
+    // three segments. ffmpeg's exits (after restart delays of 0.5, 1, 2, 4 s) would be
+    // seconds late.
+    const startedAt = Date.now();
+    const rec = await startSession({
+      sources: { camera: { kind: 'rtsp', url: relay.url('never-published') }, microphones: null },
+      segmentSeconds: SEGMENT_SECONDS,
+    });
+    sessions.push(rec);
+    try {
+      const limitMs = 3 * SEGMENT_SECONDS * 1000;
+      await vi.waitFor(
+        () => expect(rec.alarms.some((a) => a.kind === 'camera-lost' && a.active)).toBe(true),
+        { timeout: limitMs + 10_000, interval: 100 },
+      );
+      const lost = rec.alarms.find((a) => a.kind === 'camera-lost' && a.active)!;
+      expect(lost.track).toBe('video');
+      expect(lost.atMs - startedAt).toBeGreaterThanOrEqual(limitMs);
+      expect(lost.atMs - startedAt, 'raised within 0.8 s of the limit').toBeLessThanOrEqual(limitMs + 800);
+      expect(rec.segments).toEqual([]);
+    } finally {
       await rec.stop();
     }
   });
