@@ -156,6 +156,28 @@ describe('Spool', () => {
     expect(fs.readFileSync(journalFile(), 'utf8')).toBe(journalBefore);
   });
 
+  it('knows each committed run file among many, in this process and after a restart, and no other', async () => {
+    const spool = new Spool(root, silentLogger());
+    const files = Array.from({ length: 12 }, (_, i) => runFile(`${String(i).padStart(6, '0')}.ts`, 64).file);
+    const committed = [];
+    for (const [i, file] of files.entries()) committed.push(await commitOf(spool, file, i));
+    const source = (name: string) => path.join('runs', '1', TRACK, name);
+    const journalBefore = fs.readFileSync(journalFile(), 'utf8');
+    for (const reader of [spool, new Spool(root, silentLogger())]) {
+      for (const i of [0, 5, 11])
+        expect(await reader.isCommitted(HEARING, TRACK, source(`${String(i).padStart(6, '0')}.ts`))).toBe(
+          true,
+        );
+      expect(await reader.isCommitted(HEARING, TRACK, source('000012.ts'))).toBe(false);
+      expect(await reader.isCommitted(HEARING, 'mic-2', source('000000.ts'))).toBe(false);
+      // The file is gone from the run once committed; a recovery that finds it again (a
+      // crash before the unlink) gets the line it has, not a new seq.
+      const again = runFile('000005.ts', 64).file;
+      expect(await commitOf(reader, again, 5)).toMatchObject({ seq: 5, sha256: committed[5]!.sha256 });
+    }
+    expect(fs.readFileSync(journalFile(), 'utf8')).toBe(journalBefore);
+  });
+
   it('serialises concurrent commits of one track so seqs never collide', async () => {
     const spool = new Spool(root, silentLogger());
     const files = Array.from({ length: 6 }, (_, i) => runFile(`seg-${i}.ts`));

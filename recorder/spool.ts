@@ -78,6 +78,12 @@ export async function writeFileDurably(file: string, content: string): Promise<v
 export class Spool {
   /** Per-track journal cache: loaded once, then appended in memory with the file. */
   private journals = new Map<string, JournalEntry[]>();
+  /**
+   * Per-track index of the journal by run file: every commit asks whether its file is
+   * committed already, and a search of the whole journal grew with the hearing (some
+   * 0.1 ms a commit at four hours of one track).
+   */
+  private bySource = new Map<string, Map<string, JournalEntry>>();
   private commitLocks = new Map<string, Promise<unknown>>();
   /** Stamps of pending files hashed by this process, by hearing/track/seq. */
   private stamps = new Map<string, FileStamp>();
@@ -159,7 +165,18 @@ export class Spool {
       await fs.truncate(file, goodBytes);
     }
     this.journals.set(key, entries);
+    this.bySource.set(key, new Map(entries.map((e) => [e.source, e])));
     return entries;
+  }
+
+  /** The journal line of a run file, if it was committed. */
+  private async committedEntry(
+    hearingId: string,
+    track: string,
+    source: string,
+  ): Promise<JournalEntry | undefined> {
+    await this.journal(hearingId, track);
+    return this.bySource.get(`${hearingId}/${track}`)?.get(source);
   }
 
   async tracks(hearingId: string): Promise<string[]> {
@@ -177,7 +194,7 @@ export class Spool {
 
   /** Whether a run file was already committed (recovery must not commit it twice). */
   async isCommitted(hearingId: string, track: string, source: string): Promise<boolean> {
-    return (await this.journal(hearingId, track)).some((e) => e.source === source);
+    return (await this.committedEntry(hearingId, track, source)) !== undefined;
   }
 
   /**
@@ -208,9 +225,9 @@ export class Spool {
     const { hearingId, track } = options;
     const hearingDir = this.hearingDir(hearingId);
     const source = path.relative(hearingDir, options.sourceFile);
-    const journal = await this.journal(hearingId, track);
-    const already = journal.find((e) => e.source === source);
+    const already = await this.committedEntry(hearingId, track, source);
     if (already) return this.toSpooled(hearingId, track, already);
+    const journal = await this.journal(hearingId, track);
 
     const last = journal[journal.length - 1];
     const seq = last ? last.seq + 1 : 0;
@@ -245,6 +262,7 @@ export class Spool {
     this.makeDir(hearingId, path.dirname(journalFile));
     await writeSynced(journalFile, `${JSON.stringify(entry)}\n`, 'a');
     journal.push(entry);
+    this.bySource.get(`${hearingId}/${track}`)?.set(source, entry);
     // A link changes no modification time: the pending file still has the stamp hashed.
     if (stamp) this.stamps.set(`${hearingId}/${track}/${seq}`, stamp);
     // The run file is no longer needed: the pending link holds the bytes.
@@ -316,7 +334,7 @@ export class Spool {
   /** Removes a hearing whose every segment is acknowledged and whose manifest is written. */
   async removeHearing(hearingId: string): Promise<void> {
     await fs.rm(this.hearingDir(hearingId), { recursive: true, force: true });
-    for (const map of [this.journals, this.stamps, this.madeDirs])
+    for (const map of [this.journals, this.bySource, this.stamps, this.madeDirs])
       for (const key of [...map.keys()]) if (key.startsWith(`${hearingId}/`)) map.delete(key);
   }
 
