@@ -89,8 +89,16 @@ function makeCameraFile(dir: string, ffmpeg: string): string {
   return file;
 }
 
-const STREAMS = 4;
+/**
+ * Streams copied each way at once. One ffmpeg copying the same input as another costs up to
+ * ±10 % more or less than it for its whole life (its memory layout; measured with no Node at
+ * all), so the figure is an average over enough processes for that to even out: with four,
+ * the two groups differed by 0.94–1.05 from run to run.
+ */
+const STREAMS = 8;
 const WARMUP_MS = 6000;
+/** The copy window is read in this many equal parts, to show how far the ratio moves within a run. */
+const WINDOW_PARTS = 3;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
@@ -119,12 +127,21 @@ function bareCopyArgs(file: string, out: string): string[] {
   ];
 }
 
-/** CPU this process uses over `seconds` doing nothing of ours: timers, GC, the tsx loader. */
-async function idleProcessCpu(seconds: number): Promise<number> {
+/**
+ * CPU this process uses over `seconds` doing nothing of ours: timers, GC, the tsx loader.
+ * Read in parts and taken at the quietest part's rate, so that a burst in one part (work
+ * left from start-up) is not subtracted as if the copy window had it too. Seen here: 0.001
+ * CPU-s a minute in most runs, a steady 0.03 in some.
+ */
+async function idleProcessCpu(seconds: number): Promise<{ cpu: number; parts: number[] }> {
   await sleep(WARMUP_MS / 2);
-  const before = process.cpuUsage();
-  await sleep(seconds * 1000);
-  return cpuSeconds(process.cpuUsage(before));
+  const parts: number[] = [];
+  for (let part = 0; part < WINDOW_PARTS; part++) {
+    const before = process.cpuUsage();
+    await sleep((seconds * 1000) / WINDOW_PARTS);
+    parts.push(cpuSeconds(process.cpuUsage(before)));
+  }
+  return { cpu: Math.min(...parts) * WINDOW_PARTS, parts };
 }
 
 interface CopyCpu {
@@ -136,6 +153,8 @@ interface CopyCpu {
   recorderNode: number;
   /** Segments stored (committed, put in the object store, released) in the window. */
   stored: number;
+  /** The same, for each of the window's equal parts in turn: how much the figure moves within one run. */
+  parts: Omit<CopyCpu, 'parts'>[];
 }
 
 /**
@@ -192,15 +211,33 @@ async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds:
       throw new Error(`expected ${STREAMS} recorder ffmpegs, found ${pids.length}`);
     collectStartupGarbage();
     await sleep(1000); // V8 sweeps what it freed on other threads, outside the window
-    const bareBefore = bareChildren.map((c) => procCpuSeconds(c.pid!));
-    const ffBefore = pids.map(procCpuSeconds);
-    const nodeBefore = process.cpuUsage();
-    const storedBefore = stored;
-    await sleep(seconds * 1000);
-    const recorderNode = cpuSeconds(process.cpuUsage(nodeBefore));
-    const recorderFfmpeg = pids.reduce((sum, pid, i) => sum + procCpuSeconds(pid) - ffBefore[i]!, 0);
-    const bare = bareChildren.reduce((sum, c, i) => sum + procCpuSeconds(c.pid!) - bareBefore[i]!, 0);
-    return { bare, recorderFfmpeg, recorderNode, stored: stored - storedBefore };
+    const sample = () => ({
+      bare: bareChildren.reduce((sum, c) => sum + procCpuSeconds(c.pid!), 0),
+      recorderFfmpeg: pids.reduce((sum, pid) => sum + procCpuSeconds(pid), 0),
+      node: process.cpuUsage(),
+      stored,
+    });
+    const parts: Omit<CopyCpu, 'parts'>[] = [];
+    let before = sample();
+    for (let part = 0; part < WINDOW_PARTS; part++) {
+      await sleep((seconds * 1000) / WINDOW_PARTS);
+      const after = sample();
+      parts.push({
+        bare: after.bare - before.bare,
+        recorderFfmpeg: after.recorderFfmpeg - before.recorderFfmpeg,
+        recorderNode: cpuSeconds(process.cpuUsage(before.node)),
+        stored: after.stored - before.stored,
+      });
+      before = after;
+    }
+    const total = (k: keyof Omit<CopyCpu, 'parts'>) => parts.reduce((sum, p) => sum + p[k], 0);
+    return {
+      bare: total('bare'),
+      recorderFfmpeg: total('recorderFfmpeg'),
+      recorderNode: total('recorderNode'),
+      stored: total('stored'),
+      parts,
+    };
   } finally {
     for (const c of bareChildren) c.kill('SIGKILL');
     await Promise.all(sessions.map((s) => s.close()));
@@ -422,7 +459,8 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
     say('V8 memory reducer on (run through `npm run bench`): the idle rate subtracted is noisy');
   say(`this process idle for ${seconds} s`);
   collectStartupGarbage();
-  const idle = await idleProcessCpu(seconds);
+  const idleRun = await idleProcessCpu(seconds);
+  const idle = idleRun.cpu;
   say(
     `${STREAMS} bare ffmpeg -c copy and ${STREAMS} recorder copies at once, ${seconds} s after a ${WARMUP_MS / 1000} s warm-up`,
   );
@@ -440,6 +478,7 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
     recorderFfmpegCpuSecondsPerStream: round(copy.recorderFfmpeg / STREAMS, 3),
     recorderProcessCpuSeconds: round(copy.recorderNode, 3),
     idleProcessCpuSeconds: round(idle, 3),
+    idleProcessCpuSecondsByPart: idleRun.parts.map((c) => round(c, 3)),
     segmentsStoredInWindow: copy.stored,
     recorderCpuSecondsPerStream: round(perStream.recorder, 3),
     cpuRatio: round(perStream.recorder / perStream.bare, 3),
@@ -448,9 +487,14 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
     ffmpegRatio: round(copy.recorderFfmpeg / STREAMS / perStream.bare, 3),
     nodeShareOfBare: round(Math.max(0, copy.recorderNode - idle) / STREAMS / perStream.bare, 3),
     cpuRatioCountingIdleProcess: round(perStream.recorderWithIdleProcess / perStream.bare, 3),
+    // The ratio over each third of the window (idle rate scaled to it): the spread within one run.
+    windowPartRatios: copy.parts.map((p) =>
+      round((p.recorderFfmpeg + Math.max(0, p.recorderNode - idle / WINDOW_PARTS)) / p.bare, 3),
+    ),
+    windowPartFfmpegRatios: copy.parts.map((p) => round(p.recorderFfmpeg / p.bare, 3)),
     memoryReducerOff: MEMORY_REDUCER_OFF,
     method:
-      'bare and recorder run at once; steady state after a warm-up; recorder = its ffmpegs + the CPU this process spent beyond its own idle rate over an equal window, per stream',
+      'bare and recorder run at once; steady state after a warm-up; recorder = its ffmpegs + the CPU this process spent beyond its own idle rate (its quietest third of an equal window), per stream',
     goal: 'cpuRatio ≤ 1.2',
   };
 }
