@@ -60,6 +60,12 @@ export interface SpooledSegment extends JournalEntry {
   stamp?: FileStamp;
 }
 
+/** A track's journal as this process holds it: its lines in order, and by run file. */
+interface TrackJournal {
+  entries: JournalEntry[];
+  bySource: Map<string, JournalEntry>;
+}
+
 export interface HearingSpoolState {
   hearingId: string;
   state: 'recording' | 'paused' | 'stopped';
@@ -76,14 +82,13 @@ export async function writeFileDurably(file: string, content: string): Promise<v
 }
 
 export class Spool {
-  /** Per-track journal cache: loaded once, then appended in memory with the file. */
-  private journals = new Map<string, JournalEntry[]>();
   /**
-   * Per-track index of the journal by run file: every commit asks whether its file is
-   * committed already, and a search of the whole journal grew with the hearing (some
-   * 0.1 ms a commit at four hours of one track).
+   * Per-track journal cache: loaded once, then appended in memory with the file. Indexed
+   * by run file too: every commit asks whether its file is committed already, and a search
+   * of the whole journal grew with the hearing (some 0.1 ms a commit at four hours of one
+   * track).
    */
-  private bySource = new Map<string, Map<string, JournalEntry>>();
+  private journals = new Map<string, TrackJournal>();
   private commitLocks = new Map<string, Promise<unknown>>();
   /** Stamps of pending files hashed by this process, by hearing/track/seq. */
   private stamps = new Map<string, FileStamp>();
@@ -135,6 +140,10 @@ export class Spool {
 
   /** The committed segments of a track; a torn last line (crash mid-append) is dropped. */
   async journal(hearingId: string, track: string): Promise<JournalEntry[]> {
+    return (await this.loadJournal(hearingId, track)).entries;
+  }
+
+  private async loadJournal(hearingId: string, track: string): Promise<TrackJournal> {
     const key = `${hearingId}/${track}`;
     const cached = this.journals.get(key);
     if (cached) return cached;
@@ -164,19 +173,9 @@ export class Spool {
       this.logger.warn({ hearingId, track, file }, 'dropping a torn journal line left by a crash');
       await fs.truncate(file, goodBytes);
     }
-    this.journals.set(key, entries);
-    this.bySource.set(key, new Map(entries.map((e) => [e.source, e])));
-    return entries;
-  }
-
-  /** The journal line of a run file, if it was committed. */
-  private async committedEntry(
-    hearingId: string,
-    track: string,
-    source: string,
-  ): Promise<JournalEntry | undefined> {
-    await this.journal(hearingId, track);
-    return this.bySource.get(`${hearingId}/${track}`)?.get(source);
+    const loaded = { entries, bySource: new Map(entries.map((e) => [e.source, e])) };
+    this.journals.set(key, loaded);
+    return loaded;
   }
 
   async tracks(hearingId: string): Promise<string[]> {
@@ -194,7 +193,7 @@ export class Spool {
 
   /** Whether a run file was already committed (recovery must not commit it twice). */
   async isCommitted(hearingId: string, track: string, source: string): Promise<boolean> {
-    return (await this.committedEntry(hearingId, track, source)) !== undefined;
+    return (await this.loadJournal(hearingId, track)).bySource.has(source);
   }
 
   /**
@@ -225,11 +224,11 @@ export class Spool {
     const { hearingId, track } = options;
     const hearingDir = this.hearingDir(hearingId);
     const source = path.relative(hearingDir, options.sourceFile);
-    const already = await this.committedEntry(hearingId, track, source);
+    const journal = await this.loadJournal(hearingId, track);
+    const already = journal.bySource.get(source);
     if (already) return this.toSpooled(hearingId, track, already);
-    const journal = await this.journal(hearingId, track);
 
-    const last = journal[journal.length - 1];
+    const last = journal.entries[journal.entries.length - 1];
     const seq = last ? last.seq + 1 : 0;
     const { sha256, size, stamp } = await sha256File(options.sourceFile);
     const chain = nextChain(last?.chain ?? chainGenesis(hearingId, track), {
@@ -261,8 +260,8 @@ export class Spool {
     const journalFile = this.journalFile(hearingId, track);
     this.makeDir(hearingId, path.dirname(journalFile));
     await writeSynced(journalFile, `${JSON.stringify(entry)}\n`, 'a');
-    journal.push(entry);
-    this.bySource.get(`${hearingId}/${track}`)?.set(source, entry);
+    journal.entries.push(entry);
+    journal.bySource.set(source, entry);
     // A link changes no modification time: the pending file still has the stamp hashed.
     if (stamp) this.stamps.set(`${hearingId}/${track}/${seq}`, stamp);
     // The run file is no longer needed: the pending link holds the bytes.
@@ -334,7 +333,7 @@ export class Spool {
   /** Removes a hearing whose every segment is acknowledged and whose manifest is written. */
   async removeHearing(hearingId: string): Promise<void> {
     await fs.rm(this.hearingDir(hearingId), { recursive: true, force: true });
-    for (const map of [this.journals, this.bySource, this.stamps, this.madeDirs])
+    for (const map of [this.journals, this.stamps, this.madeDirs])
       for (const key of [...map.keys()]) if (key.startsWith(`${hearingId}/`)) map.delete(key);
   }
 
