@@ -160,10 +160,11 @@ interface CopyCpu {
 /**
  * `STREAMS` bare ffmpeg processes copying the camera stream into segments, and at the
  * same time `STREAMS` recording sessions of the same stream in this process (ffmpeg +
- * spool commit: hash, link, fsync, journal line; then the object-store put: hash check,
- * copy, fsync). Running both at once puts them under the same conditions; CPU is taken
- * over one steady-state window after a warm-up, from /proc for the ffmpegs and from
- * process.cpuUsage (every thread: GC, libuv's pool doing the fsyncs) for this process.
+ * spool commit: hash, link, fsync, journal line; then the object-store put of the handed-
+ * over file: link, stamp check, metadata, fsync, rename). Running both at once puts them
+ * under the same conditions; CPU is taken over one steady-state window after a warm-up,
+ * read in `WINDOW_PARTS` parts, from /proc for the ffmpegs and from process.cpuUsage
+ * (every thread: GC, libuv's pool doing the fsyncs) for this process.
  */
 async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds: number): Promise<CopyCpu> {
   const bareChildren = Array.from({ length: STREAMS }, (_, i) => {
@@ -445,8 +446,8 @@ const MEMORY_REDUCER_OFF = process.execArgv.includes('--no-memory-reducer');
  * A full collection now. Loading the project leaves some 20 MB of garbage that V8 collects
  * at its first full collection, whenever allocation first reaches the old generation's
  * limit: in the copy window, not the idle one, it cost that window 0.05–0.1 CPU-s (main
- * thread and V8's marking threads), a third of four streams' Node cost, for start-up and
- * not recording. Collected before each window, both measure the steady state.
+ * thread and V8's marking threads), a third of the Node cost of the four streams then
+ * copied, for start-up and not recording. Collected before each window, both measure the steady state.
  */
 function collectStartupGarbage(): void {
   v8.setFlagsFromString('--expose-gc');
