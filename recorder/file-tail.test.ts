@@ -31,4 +31,43 @@ describe('FileTail', () => {
     expect(await tail.read(lines)).toEqual(['партия', 'c']);
     expect(await tail.read(lines)).toEqual([]);
   });
+
+  it('reads an append longer than one read whole, and finds the file once it is created', async () => {
+    const file = path.join(dir, 'long.csv');
+    const tail = new FileTail(file);
+    expect(await tail.read(lines)).toEqual([]);
+    const many = Array.from(
+      { length: 1500 },
+      (_, i) => `${String(i).padStart(6, '0')}.ts,${i * 4},${i * 4 + 4}`,
+    );
+    fs.writeFileSync(file, `${many.join('\n')}\n`); // ~30 KB: several reads of 4 KiB
+    expect(await tail.read(lines)).toEqual(many);
+    fs.appendFileSync(file, 'next\n');
+    expect(await tail.read(lines)).toEqual(['next']);
+    tail.close();
+  });
+
+  it('holds one descriptor while following, none after close, and reads nothing after close', async () => {
+    const file = path.join(dir, 'followed.csv');
+    fs.writeFileSync(file, 'a\n');
+    const openOnFile = () =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+        } catch {
+          return false; // closed while listed
+        }
+      }).length;
+    const tail = new FileTail(file);
+    expect(await tail.read(lines)).toEqual(['a']);
+    fs.appendFileSync(file, 'b\n');
+    expect(await tail.read(lines)).toEqual(['b']);
+    expect(openOnFile()).toBe(1);
+    tail.close();
+    tail.close();
+    expect(openOnFile()).toBe(0);
+    fs.appendFileSync(file, 'c\n');
+    expect(await tail.read(lines)).toEqual([]);
+    expect(openOnFile()).toBe(0);
+  });
 });

@@ -52,6 +52,11 @@ export class LevelsReader {
     this.tail = new FileTail(file);
   }
 
+  /** Closes the file; later reads find nothing. */
+  close(): void {
+    this.tail.close();
+  }
+
   async readNew(): Promise<LevelReading[]> {
     return this.tail.read((text) => {
       const { readings, consumed } = parseLevels(text);

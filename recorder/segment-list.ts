@@ -34,6 +34,11 @@ export class SegmentListReader {
     this.tail = new FileTail(file);
   }
 
+  /** Closes the file; later reads find nothing. */
+  close(): void {
+    this.tail.close();
+  }
+
   async readNew(): Promise<ClosedSegment[]> {
     return this.tail.read((text) => {
       const { entries, consumed } = parseSegmentList(text);

@@ -632,6 +632,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
       );
     } finally {
       this.run = null;
+      for (const reader of [...run.readers.values(), ...run.levels.values()]) reader.close();
     }
     if (crashed) {
       this.log.error({ code: exit.code, signal: exit.signal, stderr: exit.stderrTail }, 'ffmpeg died');
@@ -669,7 +670,8 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     let endMs: number | null = null;
     for (const t of this.tracks) {
       const dir = trackDir(runDir, t.name);
-      const listed = await new SegmentListReader(`${dir}/segments.csv`).readNew();
+      const list = new SegmentListReader(`${dir}/segments.csv`);
+      const listed = await list.readNew().finally(() => list.close());
       let lastEndSeconds: number | null = null;
       for (const c of listed) {
         if (record.t0Ms === null) record.t0Ms = record.spawnedAtMs;

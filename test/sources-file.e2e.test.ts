@@ -83,6 +83,20 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** Descriptors of this process open on files under `dir`: a stopped session must hold none. */
+function descriptorsUnder(dir: string): string[] {
+  const held: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(`${dir}/`)) held.push(target);
+    } catch {
+      // closed while listed
+    }
+  }
+  return held;
+}
+
 async function record(copy: boolean): Promise<RunningSession> {
   const running = await recordFor({
     sources: {
@@ -100,6 +114,8 @@ describe('file sources (real ffmpeg, real segments)', () => {
   it('encodes a looped camera file to H.264 cut every segment length, and loops each microphone file on its own track', async () => {
     const rec = await record(false);
     expect(rec.commandLines()[0]).toContain('-c:v libx264');
+    // The segment lists and levels files followed during the run are closed with it.
+    expect(descriptorsUnder(rec.dir)).toEqual([]);
 
     const video = rec.track('video');
     expect(video.length).toBeGreaterThanOrEqual(3);
@@ -146,6 +162,7 @@ describe('file sources (real ffmpeg, real segments)', () => {
 
   it('stream-copies an H.264 camera file: the file’s own frames, cut only at its key frames', async () => {
     const rec = await record(true);
+    expect(descriptorsUnder(rec.dir)).toEqual([]);
     const command = rec.commandLines()[0]!;
     expect(command).toContain('-c:v copy');
     expect(command).not.toContain('libx264');
