@@ -49,9 +49,17 @@ export async function sha256File(
   let reading: Promise<number> | null = null;
   try {
     const before = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
+    let after: FileStamp | null = null;
     if (BigInt(before.size) <= READ_IN_PLACE_BYTES) {
       const buffer = buffers[0]!;
+      const expected = Number(before.size);
       for (;;) {
+        // At the size fstat gave, the closing fstat tells whether there is more: it
+        // saves the read that would find the end. A file that grew is read on to its end.
+        if (size === expected && after === null) {
+          after = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
+          if (after.size === before.size) break;
+        }
         const bytesRead = fsSync.readSync(fd, buffer, 0, READ_BYTES, null);
         if (bytesRead === 0) break;
         hash.update(buffer.subarray(0, bytesRead));
@@ -72,7 +80,8 @@ export async function sha256File(
         current = 1 - current;
       }
     }
-    const after = fileStamp(fsSync.fstatSync(fd, { bigint: true }));
+    // A file that grew was read on to its end: its stamp changed, and none is given.
+    after ??= fileStamp(fsSync.fstatSync(fd, { bigint: true }));
     if (sameStamp(before, after) && after.size === String(size)) stamp = after;
   } finally {
     // A read still in flight (an error while hashing) must end before its fd closes.
