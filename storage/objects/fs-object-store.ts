@@ -119,6 +119,7 @@ export class FsObjectStore implements ObjectStore {
     validatePutOptions(options, this.clock.now());
     // File-system calls of a put are made in place, fsync through the pool (core/durable-fs.ts).
     const stage = this.makeStage();
+    let moved = false;
     try {
       const digest = await this.writeStaged(path.join(stage, DATA_FILE), {
         key,
@@ -142,11 +143,15 @@ export class FsObjectStore implements ObjectStore {
         writeSynced(path.join(stage, META_FILE), JSON.stringify(meta), 'wx'),
         fsyncPath(stage),
       ]);
-      return await this.locks.run(key, () => this.publish(stage, meta));
+      return await this.locks.run(key, () =>
+        this.publish(stage, meta, () => {
+          moved = true;
+        }),
+      );
     } finally {
       // Published, the stage is gone; otherwise (a failure, the same object already there)
-      // nothing else refers to it. existsSync: rmSync on a missing path throws inside.
-      if (fs.existsSync(stage)) fs.rmSync(stage, { recursive: true, force: true });
+      // nothing else refers to it.
+      if (!moved) fs.rmSync(stage, { recursive: true, force: true });
     }
   }
 
@@ -359,7 +364,8 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  private async publish(stage: string, meta: FsMeta): Promise<ObjectInfo> {
+  /** Renames the stage into place (`onMoved` once it is gone from .tmp/), then fsyncs the parent. */
+  private async publish(stage: string, meta: FsMeta, onMoved: () => void): Promise<ObjectInfo> {
     const { key } = meta;
     const final = this.objectDir(key);
     const parent = path.dirname(final);
@@ -368,6 +374,7 @@ export class FsObjectStore implements ObjectStore {
       const firstCreated = this.knownDirs.has(parent) ? undefined : fs.mkdirSync(parent, { recursive: true });
       try {
         fs.renameSync(stage, final);
+        onMoved();
       } catch (error) {
         const code = errorCode(error);
         this.knownDirs.delete(parent);
