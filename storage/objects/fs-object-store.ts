@@ -119,7 +119,6 @@ export class FsObjectStore implements ObjectStore {
     validatePutOptions(options, this.clock.now());
     // File-system calls of a put are made in place, fsync through the pool (core/durable-fs.ts).
     const stage = this.makeStage();
-    let moved = false;
     try {
       const digest = await this.writeStaged(path.join(stage, DATA_FILE), {
         key,
@@ -143,15 +142,11 @@ export class FsObjectStore implements ObjectStore {
         writeSynced(path.join(stage, META_FILE), JSON.stringify(meta), 'wx'),
         fsyncPath(stage),
       ]);
-      return await this.locks.run(key, () =>
-        this.publish(stage, meta, () => {
-          moved = true;
-        }),
-      );
-    } finally {
-      // Published, the stage is gone; otherwise (a failure, the same object already there)
-      // nothing else refers to it.
-      if (!moved) fs.rmSync(stage, { recursive: true, force: true });
+      return await this.locks.run(key, () => this.publish(stage, meta));
+    } catch (error) {
+      // Nothing else refers to the stage of a put that failed.
+      fs.rmSync(stage, { recursive: true, force: true });
+      throw error;
     }
   }
 
@@ -364,8 +359,7 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  /** Renames the stage into place (`onMoved` once it is gone from .tmp/), then fsyncs the parent. */
-  private async publish(stage: string, meta: FsMeta, onMoved: () => void): Promise<ObjectInfo> {
+  private async publish(stage: string, meta: FsMeta): Promise<ObjectInfo> {
     const { key } = meta;
     const final = this.objectDir(key);
     const parent = path.dirname(final);
@@ -374,13 +368,16 @@ export class FsObjectStore implements ObjectStore {
       const firstCreated = this.knownDirs.has(parent) ? undefined : fs.mkdirSync(parent, { recursive: true });
       try {
         fs.renameSync(stage, final);
-        onMoved();
       } catch (error) {
         const code = errorCode(error);
         this.knownDirs.delete(parent);
         if (code === 'ENOTEMPTY' || code === 'EEXIST') {
           const existing = await this.readMeta(key);
-          if (existing) return this.sameOrConflict(existing, meta);
+          if (existing) {
+            // The object is there already: this stage is not needed, whatever the answer.
+            fs.rmSync(stage, { recursive: true, force: true });
+            return this.sameOrConflict(existing, meta);
+          }
         }
         // A concurrent delete pruned the parent (ENOENT) or removed the existing object: retry.
         if ((code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') && attempt < 5) continue;
