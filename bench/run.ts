@@ -3,12 +3,11 @@
  * exports `run(): Promise<Record<string, unknown>>`. `npm run bench` runs all of them;
  * `npm run bench -- storage` runs one. Targets live here, never in timed unit tests.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildServiceRunning } from './build-service.ts';
+import { buildServiceStopped } from './build-service.ts';
 
 const dir = path.dirname(new URL(import.meta.url).pathname);
 const wanted = process.argv.slice(2);
@@ -27,33 +26,26 @@ if (benches.length === 0) {
   );
   process.exit(2);
 }
-if (buildServiceRunning() && process.env.HATTAMA_BENCH_CACHE_WARMED !== '1') {
-  // Every module the benches load is now in tsx's cache (importing one runs nothing):
-  // measure in a fresh process, which then starts no esbuild service.
-  for (const name of benches) await import(pathToFileURL(path.join(dir, `${name}.bench.ts`)).href);
-  console.error(
-    'bench: tsx compiled changed files; measuring in a fresh process without its esbuild service',
-  );
-  const again = spawnSync(
-    process.execPath,
-    [...process.execArgv, path.join(dir, '..', 'bin', 'run-ts.js'), path.join(dir, 'run.ts'), ...wanted],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, HATTAMA_BENCH_CACHE_WARMED: '1' },
-    },
-  );
-  process.exit(again.status ?? 1);
+// Every bench module is loaded before any runs. tsx compiles what its cache lacks through
+// esbuild's service, which the launcher stops once loading is over (bin/esbuild-idle-hooks.js);
+// its pings would otherwise be counted in this process's CPU (decision 0011, fifth round).
+type Bench = { run(): Promise<Record<string, unknown>> };
+const modules = new Map<string, Promise<Bench>>();
+for (const name of benches) {
+  const loading = import(pathToFileURL(path.join(dir, `${name}.bench.ts`)).href) as Promise<Bench>;
+  loading.catch(() => undefined); // reported when that bench runs
+  modules.set(name, loading);
 }
+await Promise.allSettled(modules.values());
+if (!(await buildServiceStopped(30_000)))
+  console.error('bench: esbuild service still running after 30 s; CPU figures include its pings');
 fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
 let failed = 0;
 for (const name of benches) {
   const started = Date.now();
   console.error(`bench ${name}: running…`);
   try {
-    const mod = (await import(pathToFileURL(path.join(dir, `${name}.bench.ts`)).href)) as {
-      run(): Promise<Record<string, unknown>>;
-    };
-    const results = await mod.run();
+    const results = await (await modules.get(name)!).run();
     const out = {
       name,
       date: new Date().toISOString(),

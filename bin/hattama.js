@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `hattama` command runs the TypeScript sources directly through tsx, so `npm ci`
 // needs no build step (docs/decisions/0001-run-typescript-directly.md).
-import { register } from 'tsx/esm/api';
+import { registerTypeScript } from './register-ts.js';
 
-register();
+registerTypeScript();
 await import('../cli/hattama.ts');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs one TypeScript file (scripts, benchmarks) through tsx: `node bin/run-ts.js file.ts args…`.
-import { register } from 'tsx/esm/api';
+import { registerTypeScript } from './register-ts.js';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -10,5 +10,5 @@ if (!file) {
   process.exit(2);
 }
 process.argv = [process.argv[0], path.resolve(file), ...rest];
-register();
+registerTypeScript();
 await import(pathToFileURL(path.resolve(file)).href);
