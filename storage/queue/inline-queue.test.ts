@@ -63,6 +63,33 @@ describe('inline job queue', () => {
     expect(await b.queue.getJob(id)).toMatchObject({ state: 'completed', attempts: 1 });
   });
 
+  it('runs a job this process delayed, or retries after a backoff, when it is due rather than at a later poll', async () => {
+    const { queue } = await open(`due${queueNo++}`, { pollMs: 1000 });
+    const ranAt: number[] = [];
+    await queue.start(
+      {
+        'slow.run': async ({ ms }) => {
+          ranAt.push(Date.now());
+          if (ms < 0 && ranAt.length === 2) throw new Error('first attempt fails');
+        },
+      },
+      { concurrency: 1 },
+    );
+    await sleep(50); // the consumer's first look (an empty table) is behind it
+    const enqueuedAt = Date.now();
+    const delayed = await queue.enqueue('slow.run', { ms: 1 }, { delayMs: 1100 });
+    expect(await queue.waitFor(delayed, 5000)).toBe('completed');
+    // Due at 1100 ms; the polls at 1000 and 2000 ms would run it only at the second.
+    expect(ranAt[0]! - enqueuedAt).toBeGreaterThanOrEqual(1100);
+    expect(ranAt[0]! - enqueuedAt).toBeLessThan(1700);
+
+    const retried = await queue.enqueue('slow.run', { ms: -1 }, { attempts: 2, backoffMs: 1100 });
+    expect(await queue.waitFor(retried, 8000)).toBe('completed');
+    expect(ranAt).toHaveLength(3);
+    expect(ranAt[2]! - ranAt[1]!).toBeGreaterThanOrEqual(1000);
+    expect(ranAt[2]! - ranAt[1]!).toBeLessThan(1700);
+  });
+
   it('fails a job whose worker died on its last attempt instead of running it again', async () => {
     const name = `dead${queueNo++}`;
     const { catalog, queue } = await open(name);
