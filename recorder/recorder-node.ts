@@ -354,15 +354,12 @@ export class RecorderNode {
   private async reportStatus(): Promise<void> {
     try {
       const usage = await this.spool.usage();
-      let pendingSegments = 0;
-      for (const id of await this.spool.listHearings())
-        pendingSegments += (await this.spool.pending(id)).length;
       this.agent.send({
         type: 'status',
         atMs: this.o.clock.now(),
         spoolBytes: usage.bytes,
         spoolFreeBytes: usage.freeBytes,
-        pendingSegments,
+        pendingSegments: usage.pendingSegments,
       });
       const floor = this.o.diskFloorBytes ?? 1024 ** 3;
       const low = usage.freeBytes < floor;

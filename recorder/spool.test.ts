@@ -264,7 +264,7 @@ describe('Spool', () => {
     );
   });
 
-  it('reports the bytes it holds, and less after a release', async () => {
+  it('reports the bytes and segments it holds, and less after a release', async () => {
     const spool = new Spool(root, silentLogger());
     const empty = await spool.usage();
     expect(empty.freeBytes).toBeGreaterThan(0);
@@ -277,6 +277,7 @@ describe('Spool', () => {
     await spool.release(a);
     const after = await spool.usage();
     expect(full.bytes - after.bytes).toBe(100_000);
+    expect([empty.pendingSegments, full.pendingSegments, after.pendingSegments]).toEqual([0, 2, 1]);
   });
 
   it('keeps the hearing state and removes a finished hearing with its journal', async () => {
