@@ -74,4 +74,18 @@ describe('the esbuild service started by tsx', () => {
       afterQuietAgain: false,
     });
   });
+
+  it('refuses a quiet time that is not a whole number of milliseconds, before running anything', async () => {
+    const failed = await run(process.execPath, [path.join(repo, 'bin/hattama.js'), '--version'], {
+      env: { ...process.env, HATTAMA_ESBUILD_IDLE_MS: '10s' },
+    }).then(
+      () => null,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stdout).toBe(''); // the version was not printed
+    expect(failed?.stderr).toMatch(
+      /HATTAMA_ESBUILD_IDLE_MS must be a whole number of milliseconds, 1 or more; got "10s"/,
+    );
+  });
 });

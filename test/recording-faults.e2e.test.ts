@@ -500,7 +500,22 @@ describe('recording faults', () => {
         objects: nodeObjects,
         clock: new SystemClock(),
         logger: logger.child({ role: 'recorder' }),
+        statusIntervalMs: 500,
       });
+      // The node's status reports as the hub receives them: spool use and backlog.
+      const statuses: {
+        atMs: number;
+        spoolBytes: number;
+        spoolFreeBytes: number;
+        pendingSegments: number;
+      }[] = [];
+      const listenForStatus = (h: Hub) =>
+        h.gateway.on('live', ({ message }) => {
+          if (message.type !== 'status') return;
+          const { spoolBytes, spoolFreeBytes, pendingSegments } = message;
+          statuses.push({ atMs: Date.now(), spoolBytes, spoolFreeBytes, pendingSegments });
+        });
+      listenForStatus(hubs.hub);
       const hearingId = await createHearing(hubs.hub, 'Hub outage');
       await hubs.hub.hearings.command(hearingId, 'start');
       const t0 = await firstSegmentStart(repos, hearingId);
@@ -514,12 +529,21 @@ describe('recording faults', () => {
       const backAt = Date.now();
       hubs = await listenHub(stack.backends, logger, stack.port);
       const hub = hubs.hub;
+      listenForStatus(hub);
       await until('the recorder to reconnect', 30_000, () => hub.gateway.nodeForCourtroom(DEMO.courtroomId));
       await until(`${SECONDS} s of recording`, 60_000, () => Date.now() - t0 >= SECONDS * 1000);
       await hub.hearings.command(hearingId, 'stop');
       await waitForManifest(repos, hearingId);
 
       expect(pendingWhileDown, 'segments waited in the spool').toBeGreaterThan(TRACKS.length);
+      // Once segments are committed the spool holds at least its journals; after the outage the node
+      // reported the backlog it was catching up on.
+      const before = statuses.filter((st) => st.atMs > t0 + 6_000 && st.atMs < downSince);
+      expect(before.length).toBeGreaterThan(0);
+      for (const st of before)
+        expect(st.spoolBytes > 0 && st.spoolFreeBytes > 0, JSON.stringify(st)).toBe(true);
+      const after = statuses.filter((st) => st.atMs >= backAt);
+      expect(Math.max(0, ...after.map((st) => st.pendingSegments)), 'backlog reported').toBeGreaterThan(0);
       const found = await checkCatalog(repos, stack.backends.objects, hearingId);
       expect(found.gaps, 'recording never stopped').toEqual([]);
       expectDurations(found.byTrack, SECONDS * 1000, 500);
