@@ -31,12 +31,9 @@ if (benches.length === 0) {
 // its pings would otherwise be counted in this process's CPU (decision 0011, fifth round).
 type Bench = { run(): Promise<Record<string, unknown>> };
 const modules = new Map<string, Promise<Bench>>();
-for (const name of benches) {
-  const loading = import(pathToFileURL(path.join(dir, `${name}.bench.ts`)).href) as Promise<Bench>;
-  loading.catch(() => undefined); // reported when that bench runs
-  modules.set(name, loading);
-}
-await Promise.allSettled(modules.values());
+for (const name of benches)
+  modules.set(name, import(pathToFileURL(path.join(dir, `${name}.bench.ts`)).href) as Promise<Bench>);
+await Promise.allSettled(modules.values()); // a failed import is reported when its bench runs
 if (!(await buildServiceStopped(30_000)))
   console.error('bench: esbuild service still running after 30 s; CPU figures include its pings');
 fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
