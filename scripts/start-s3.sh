@@ -168,16 +168,14 @@ stop_daemons() {
 cephcli() { timeout 60 ceph --conf "$CONF" --connect-timeout 10 "$@" 2>>"$DATA/log/admin.out"; }
 rgwadmin() { timeout "$TIMEOUT" radosgw-admin --conf "$CONF" "$@" 2>>"$DATA/log/admin.out"; }
 
-s3_ok() { # a signed ListBuckets request with the dev keys
+s3req() { # a signed request with the dev keys; curl's arguments follow (a later --max-time wins)
   # radosgw refuses a SigV4 request without x-amz-content-sha256 (curl does not add it)
-  curl -fsS -o /dev/null --max-time 3 --aws-sigv4 "aws:amz:$REGION:s3" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-    --user "$AK:$SK" "http://$HOST:$PORT/" 2>/dev/null
+  curl -fsS --max-time 60 --aws-sigv4 "aws:amz:$REGION:s3" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --user "$AK:$SK" "$@"
 }
 
-s3req() { # a signed request with the dev keys; curl's arguments follow
-  curl -fsS --max-time 60 --aws-sigv4 "aws:amz:$REGION:s3" \
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --user "$AK:$SK" "$@" 2>>"$DATA/log/admin.out"
+s3_ok() { # a signed ListBuckets request
+  s3req -o /dev/null --max-time 3 "http://$HOST:$PORT/" 2>/dev/null
 }
 
 # RGW creates its bucket index, data and multipart pools on first use, so the first bucket,
