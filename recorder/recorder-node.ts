@@ -120,11 +120,7 @@ export class RecorderNode {
     node.speechFiles = speechFiles;
     await fsp.mkdir(options.spoolDir, { recursive: true });
     node.agent.on('command', (command) => void node.onCommand(command));
-    node.agent.on('connected', () => {
-      for (const id of node.sessions.keys()) node.uploader.kick(id);
-      void node.flushOutbox();
-      void node.spool.listHearings().then((ids) => ids.forEach((id) => void node.maybeDrained(id)));
-    });
+    node.agent.on('connected', () => void node.onConnected());
     await node.recover();
     node.agent.start();
     node.statusTimer = setInterval(() => void node.reportStatus(), options.statusIntervalMs ?? 5000);
@@ -349,6 +345,17 @@ export class RecorderNode {
       this.log.warn({ err: error, hearingId }, 'the hub has not confirmed the hearing yet; will retry');
       setTimeout(() => void this.maybeDrained(hearingId), 2000).unref();
     }
+  }
+
+  /**
+   * Back on the hub: first a status, so the hub sees at once the backlog the node is about
+   * to catch up on (on a fast link the catch-up can drain before the next periodic status),
+   * then the catch-up itself. The status also looks for hearings already drained.
+   */
+  private async onConnected(): Promise<void> {
+    await this.reportStatus();
+    for (const id of this.sessions.keys()) this.uploader.kick(id);
+    void this.flushOutbox();
   }
 
   private async reportStatus(): Promise<void> {
