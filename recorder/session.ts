@@ -23,7 +23,7 @@ import {
   type TrackPlan,
 } from './ffmpeg/capture-args.ts';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
-import { ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
+import { padShortSegment, ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
 import { watchAppends, type AppendWatch } from './append-watch.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
 import { SegmentListReader, mediaMs, type ClosedSegment } from './segment-list.ts';
@@ -485,7 +485,11 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
         nextStart === undefined ? nextSegmentStart(sourceFile) : nextStart,
         this.o.segmentSeconds,
       );
-    if (!fsSync.existsSync(sourceFile)) return endSeconds; // committed before a crash; the journal has it
+    const stat = fsSync.statSync(sourceFile, { throwIfNoEntry: false });
+    if (!stat) return endSeconds; // committed before a crash; the journal has it
+    // A run stopped just after a boundary leaves a segment of a few packets that ffprobe
+    // and ffmpeg would not know for MPEG-TS: padded before it is hashed.
+    padShortSegment(sourceFile, stat.size);
     const startMs = t0 + mediaMs(startSeconds);
     const durationMs = Math.max(0, mediaMs(endSeconds) - mediaMs(startSeconds));
     const segment = await this.o.spool.commit({

@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ptsRange, truncateTornTail, wholePacketPrefix, TS_PACKET } from './mpegts.ts';
+import {
+  MIN_SEGMENT_PACKETS,
+  padShortSegment,
+  ptsRange,
+  truncateTornTail,
+  wholePacketPrefix,
+  TS_PACKET,
+} from './mpegts.ts';
 
 // Real ffmpeg makes the input: a 3 s tone as MPEG-TS starting at 4 s of media time.
 let file: string;
@@ -72,5 +79,47 @@ describe('MPEG-TS recovery', () => {
     data[TS_PACKET] = 0x47;
     expect(wholePacketPrefix(data)).toBe(TS_PACKET * 2);
     expect(ptsRange(data)).toBeNull();
+  });
+
+  it('pads a segment of a few AAC frames with null packets, so ffprobe reads it as MPEG-TS', () => {
+    // What a run stopped just after a segment boundary leaves: 10 ms of sound, 7 packets.
+    const tiny = path.join(path.dirname(file), 'tiny.ts');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+      ...['-i', 'sine=frequency=440:sample_rate=48000:duration=0.01'],
+      ...['-c:a', 'aac', '-ac', '1', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', tiny],
+    ]);
+    const before = fs.readFileSync(tiny);
+    expect(before.length / TS_PACKET).toBeLessThan(MIN_SEGMENT_PACKETS);
+
+    const added = padShortSegment(tiny);
+    const after = fs.readFileSync(tiny);
+    expect(added).toBe(MIN_SEGMENT_PACKETS - before.length / TS_PACKET);
+    expect(after.length).toBe(MIN_SEGMENT_PACKETS * TS_PACKET);
+    expect(after.subarray(0, before.length).equals(before), 'the media bytes are untouched').toBe(true);
+    expect(ptsRange(after)).toEqual({ ...ptsRange(before)!, packets: MIN_SEGMENT_PACKETS });
+    const probed = execFileSync(
+      'ffprobe',
+      [
+        ...['-v', 'error', '-show_entries', 'format=format_name:stream=codec_name,sample_rate,channels'],
+        ...['-of', 'json', tiny],
+      ],
+      { encoding: 'utf8' },
+    );
+    const json = JSON.parse(probed) as { format: { format_name: string }; streams: unknown[] };
+    expect(json.format.format_name).toBe('mpegts');
+    expect(json.streams).toEqual([{ codec_name: 'aac', sample_rate: '48000', channels: 1 }]);
+
+    expect(padShortSegment(tiny), 'a second call adds nothing').toBe(0);
+  });
+
+  it('leaves a segment of enough packets, and a torn one, as they are', () => {
+    const full = fs.readFileSync(file);
+    expect(padShortSegment(file)).toBe(0);
+    expect(fs.readFileSync(file).equals(full)).toBe(true);
+    const torn = path.join(path.dirname(file), 'short-torn.ts');
+    fs.writeFileSync(torn, full.subarray(0, TS_PACKET * 3 + 50));
+    expect(padShortSegment(torn)).toBe(0);
+    expect(fs.statSync(torn).size).toBe(TS_PACKET * 3 + 50);
   });
 });

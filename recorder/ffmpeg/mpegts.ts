@@ -2,8 +2,9 @@
  * Just enough MPEG-TS (ISO/IEC 13818-1) to recover a segment that ffmpeg was writing
  * when it or the node died: keep the whole 188-byte packets from the start, cut the
  * torn tail, and read the presentation timestamps of the PES packets to learn how much
- * media the kept part holds.
+ * media the kept part holds. And to pad a very short segment so that tools know it.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 
 export const TS_PACKET = 188;
@@ -78,4 +79,28 @@ export async function truncateTornTail(file: string): Promise<number> {
     }
   }
   return keep;
+}
+
+/**
+ * Packets a segment holds at least. ffprobe and ffmpeg guess a file's format from its
+ * bytes and take an MPEG-TS file of a few packets (a run stopped a few AAC frames into a
+ * segment) for an MPEG program stream, then fail to decode it ("mp2: Header missing").
+ * From about eleven packets on they know it; sixteen leaves a margin.
+ */
+export const MIN_SEGMENT_PACKETS = 16;
+
+/** A null packet (PID 0x1FFF): stuffing, which every demuxer skips (ISO/IEC 13818-1, 2.4.3.3). */
+const NULL_PACKET = Buffer.concat([Buffer.from([SYNC, 0x1f, 0xff, 0x10]), Buffer.alloc(TS_PACKET - 4, 0xff)]);
+
+/**
+ * Appends null packets to a segment of fewer than MIN_SEGMENT_PACKETS whole packets, so
+ * that every stored segment reads as MPEG-TS. Before the segment is hashed; the spool's
+ * commit fsyncs it. A file that is not whole packets is left alone. Returns the packets
+ * added (0 for nearly every segment). `size` saves a stat when the caller has one.
+ */
+export function padShortSegment(file: string, size = fsSync.statSync(file).size): number {
+  if (size >= MIN_SEGMENT_PACKETS * TS_PACKET || size % TS_PACKET !== 0) return 0;
+  const missing = MIN_SEGMENT_PACKETS - size / TS_PACKET;
+  fsSync.appendFileSync(file, Buffer.concat(Array.from({ length: missing }, () => NULL_PACKET)));
+  return missing;
 }
