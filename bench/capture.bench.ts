@@ -2,7 +2,8 @@
  * Capture benchmarks (bench/results/capture.json), measured in one run on the same input:
  * - recorder CPU per camera stream ÷ CPU of a bare `ffmpeg -c copy` of that stream
  *   (goal ≤ 1.2): an H.264 camera stream-copied by the recorder (ffmpeg + spool commit:
- *   hash, link, fsync, journal + object-store put) against ffmpeg alone copying it, in steady state;
+ *   hash, link, fsync, journal + object-store put) against ffmpeg alone copying it, in steady state,
+ *   both cut at the default segment length;
  * - how many simulated courtrooms (1 camera + 4 microphones each) this machine records
  *   without falling behind real time;
  * - segment close → object-store acknowledgement latency p50/p99 on loopback
@@ -15,7 +16,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import path from 'node:path';
-import { createLogger, loadConfig, type Config } from '../core/index.ts';
+import { CONFIG_KEYS, createLogger, loadConfig, type Config } from '../core/index.ts';
 import { RecordingSession } from '../recorder/session.ts';
 import { HearingCapture } from '../recorder/hearing-capture.ts';
 import { Spool, sha256File } from '../recorder/spool.ts';
@@ -98,6 +99,8 @@ function makeCameraFile(dir: string, ffmpeg: string): string {
  */
 const STREAMS = 8;
 const WARMUP_MS = 6000;
+/** The camera copy is measured at the default segment length, the bare copy cut the same way. */
+const SEGMENT_SECONDS = Number(CONFIG_KEYS.segmentSeconds.default);
 /** The copy window is read in this many equal parts, to show how far the ratio moves within a run. */
 const WINDOW_PARTS = 3;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -121,7 +124,7 @@ function bareCopyArgs(file: string, out: string): string[] {
     '-f',
     'segment',
     '-segment_time',
-    '4',
+    String(SEGMENT_SECONDS),
     '-segment_format',
     'mpegts',
     path.join(out, '%06d.ts'),
@@ -189,7 +192,7 @@ async function cameraCopyCpu(ffmpeg: string, file: string, dir: string, seconds:
         camera: { kind: 'file', path: file, copy: true },
         microphones: null,
       }),
-      segmentSeconds: 4,
+      segmentSeconds: SEGMENT_SECONDS,
       ffmpegPath: ffmpeg,
       clock: { now: () => Date.now(), sleep },
       logger,
@@ -464,7 +467,7 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
   const idleRun = await idleProcessCpu(seconds);
   const idle = idleRun.cpu;
   say(
-    `${STREAMS} bare ffmpeg -c copy and ${STREAMS} recorder copies at once, ${seconds} s after a ${WARMUP_MS / 1000} s warm-up`,
+    `${STREAMS} bare ffmpeg -c copy and ${STREAMS} recorder copies at once, in ${SEGMENT_SECONDS} s segments, ${seconds} s after a ${WARMUP_MS / 1000} s warm-up`,
   );
   const copy = await cameraCopyCpu(ffmpeg, camera, dir, seconds);
   const buildService = buildServiceRunning();
@@ -479,6 +482,7 @@ async function cameraCopy(ffmpeg: string, camera: string, dir: string): Promise<
   };
   return {
     streams: STREAMS,
+    segmentSeconds: SEGMENT_SECONDS,
     windowSeconds: seconds,
     warmupSeconds: WARMUP_MS / 1000,
     bareFfmpegCpuSecondsPerStream: round(perStream.bare, 3),

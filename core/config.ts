@@ -256,7 +256,8 @@ export const CONFIG_KEYS = {
   segmentSeconds: key({
     env: 'HATTAMA_SEGMENT_SECONDS',
     schema: int(2, 10),
-    default: '4',
+    // 6 s, not 4: each segment's durable commit is a fixed cost (decision 0013).
+    default: '6',
     unit: 'seconds',
     doc: 'Length of the recorded segments of every track.',
   }),

@@ -117,7 +117,13 @@ function dominantTone(samples: Float64Array): number {
 
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'hattama-hls-'));
-  const config = loadConfig({ HATTAMA_DATA_DIR: tmp, HATTAMA_PORT: '0', HATTAMA_LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    HATTAMA_DATA_DIR: tmp,
+    HATTAMA_PORT: '0',
+    HATTAMA_LOG_LEVEL: 'silent',
+    // Three segments a track in SECONDS, so that a sealed second one has media after it.
+    HATTAMA_SEGMENT_SECONDS: '4',
+  });
   running = await startRole('all', config, silentLogger());
   summary = await recordHearing({ running, config, seconds: SECONDS });
   const backends = running.backends!;

@@ -20,7 +20,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { jobHandlers, openBackends, openObjectStore, type Backends } from '../cli/backends.ts';
 import { recordHearing } from '../cli/commands/demo.ts';
 import { DEMO, startRole } from '../cli/commands/serve.ts';
-import { SystemClock, createLogger, loadConfig, type Config, type Logger } from '../core/index.ts';
+import {
+  CONFIG_KEYS,
+  SystemClock,
+  createLogger,
+  loadConfig,
+  type Config,
+  type Logger,
+} from '../core/index.ts';
 import { DEMO_SOURCES, RecorderNode, resolveFfmpegPath } from '../recorder/index.ts';
 import {
   parseManifest,
@@ -44,7 +51,7 @@ const TRACKS = ['video', 'mix', 'mic-1', 'mic-2', 'mic-3', 'mic-4'] as const;
 const CONTIGUITY_MS = 50;
 const NODE_ID = 'faults-recorder';
 /** HATTAMA_SEGMENT_SECONDS' default, which every stack here uses. */
-const SEGMENT_MS = 4000;
+const SEGMENT_MS = Number(CONFIG_KEYS.segmentSeconds.default) * 1000;
 
 /** The private S3 server this file stops and starts; its data dir is kept so later runs start fast. */
 const FAULT_S3 = {

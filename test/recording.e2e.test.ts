@@ -201,7 +201,7 @@ function recordingSuite(backend: Backend, title: string): void {
       expect(rec.tracks.map((t) => t.name).sort()).toEqual([...TRACKS].sort());
       for (const name of TRACKS) {
         const segments = rec.segments.get(name)!;
-        // 30 s in segments of 4 s, with a short last one.
+        // 30 s in segments of the default length, with a short last one.
         expect(segments.length, name).toBeGreaterThanOrEqual(Math.ceil(SECONDS / rec.config.segmentSeconds));
         // seq 0, 1, 2, … with none missing: MPEG-TS needs no init segment.
         expect(

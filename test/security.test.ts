@@ -359,6 +359,8 @@ async function startStack(role: StackRole, env: Record<string, string>): Promise
     // HATTAMA_TEST_LOG_LEVEL=info shows the stack's log when a run needs explaining.
     HATTAMA_LOG_LEVEL: process.env.HATTAMA_TEST_LOG_LEVEL ?? 'silent',
     HATTAMA_RECORDER_SOURCES: 'demo',
+    // Two segments a track (seq 0 and 1, table 3) in RECORD_SECONDS.
+    HATTAMA_SEGMENT_SECONDS: '4',
     HATTAMA_DEMO_PASSWORD: PASSWORD,
     HATTAMA_COURT_NETWORKS: `${ON_SITE}/32`,
     ...env,
