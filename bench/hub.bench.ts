@@ -7,9 +7,9 @@
  *    served from the same process, measured with the same load generator (goal ≥ 0.5).
  *    The hearing is a real 20 s recording of the demo courtroom, padded with catalog rows
  *    to a two-hour hearing (1,800 segments of 4 s per track, half as many again as the 6 s
- *    default makes, reusing the real objects' keys: only URLs are signed, nothing is fetched). The hello-world is measured before
- *    and after the hub and the mean is used, so drift of the machine during the run shows
- *    up in the figures.
+ *    default makes, reusing the real objects' keys: only URLs are signed, nothing is
+ *    fetched). The hello-world is measured before and after the hub and the mean is used,
+ *    so drift of the machine during the run shows up in the figures.
  *
  *    The playlist requests carry what hls.js in Chromium sends: the session cookie and
  *    `Accept-Encoding: gzip, deflate, br, zstd`, so the two-hour video playlist (~270 kB
