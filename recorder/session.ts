@@ -23,7 +23,13 @@ import {
   type TrackPlan,
 } from './ffmpeg/capture-args.ts';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
-import { padShortSegment, ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
+import {
+  MIN_SEGMENT_PACKETS,
+  TS_PACKET,
+  padShortSegment,
+  ptsRange,
+  truncateTornTail,
+} from './ffmpeg/mpegts.ts';
 import { watchAppends, type AppendWatch } from './append-watch.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
 import { SegmentListReader, mediaMs, type ClosedSegment } from './segment-list.ts';
@@ -488,8 +494,13 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     const stat = fsSync.statSync(sourceFile, { throwIfNoEntry: false });
     if (!stat) return endSeconds; // committed before a crash; the journal has it
     // A run stopped just after a boundary leaves a segment of a few packets that ffprobe
-    // and ffmpeg would not know for MPEG-TS: padded before it is hashed.
-    padShortSegment(sourceFile, stat.size);
+    // and ffmpeg would not know for MPEG-TS: padded before it is hashed, and never once
+    // committed (a crash between its commit and its removal here): its hash is taken.
+    if (
+      stat.size < MIN_SEGMENT_PACKETS * TS_PACKET &&
+      !(await this.o.spool.isCommitted(this.hearingId, track, path.relative(this.hearingDir, sourceFile)))
+    )
+      padShortSegment(sourceFile, stat.size);
     const startMs = t0 + mediaMs(startSeconds);
     const durationMs = Math.max(0, mediaMs(endSeconds) - mediaMs(startSeconds));
     const segment = await this.o.spool.commit({
