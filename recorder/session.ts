@@ -23,13 +23,7 @@ import {
   type TrackPlan,
 } from './ffmpeg/capture-args.ts';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
-import {
-  MIN_SEGMENT_PACKETS,
-  TS_PACKET,
-  padShortSegment,
-  ptsRange,
-  truncateTornTail,
-} from './ffmpeg/mpegts.ts';
+import { needsPadding, padShortSegment, ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
 import { watchAppends, type AppendWatch } from './append-watch.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
 import { SegmentListReader, mediaMs, type ClosedSegment } from './segment-list.ts';
@@ -497,7 +491,7 @@ export class RecordingSession extends EventEmitter<SessionEvents> {
     // and ffmpeg would not know for MPEG-TS: padded before it is hashed, and never once
     // committed (a crash between its commit and its removal here): its hash is taken.
     if (
-      stat.size < MIN_SEGMENT_PACKETS * TS_PACKET &&
+      needsPadding(stat.size) &&
       !(await this.o.spool.isCommitted(this.hearingId, track, path.relative(this.hearingDir, sourceFile)))
     )
       padShortSegment(sourceFile, stat.size);

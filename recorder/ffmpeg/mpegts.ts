@@ -92,14 +92,18 @@ export const MIN_SEGMENT_PACKETS = 16;
 /** A null packet (PID 0x1FFF): stuffing, which every demuxer skips (ISO/IEC 13818-1, 2.4.3.3). */
 const NULL_PACKET = Buffer.concat([Buffer.from([SYNC, 0x1f, 0xff, 0x10]), Buffer.alloc(TS_PACKET - 4, 0xff)]);
 
+/** Whether a segment of `size` bytes is whole packets, but too few of them for tools to know it. */
+export function needsPadding(size: number): boolean {
+  return size < MIN_SEGMENT_PACKETS * TS_PACKET && size % TS_PACKET === 0;
+}
+
 /**
- * Appends null packets to a segment of fewer than MIN_SEGMENT_PACKETS whole packets, so
- * that every stored segment reads as MPEG-TS. Before the segment is hashed; the spool's
- * commit fsyncs it. A file that is not whole packets is left alone. Returns the packets
- * added (0 for nearly every segment). `size` saves a stat when the caller has one.
+ * Appends null packets to a segment that `needsPadding`, so that every stored segment
+ * reads as MPEG-TS. Before the segment is hashed; the spool's commit fsyncs it. Any other
+ * file is left alone. Returns the packets added. `size` saves a stat when the caller has one.
  */
 export function padShortSegment(file: string, size = fsSync.statSync(file).size): number {
-  if (size >= MIN_SEGMENT_PACKETS * TS_PACKET || size % TS_PACKET !== 0) return 0;
+  if (!needsPadding(size)) return 0;
   const missing = MIN_SEGMENT_PACKETS - size / TS_PACKET;
   fsSync.appendFileSync(file, Buffer.concat(Array.from({ length: missing }, () => NULL_PACKET)));
   return missing;
