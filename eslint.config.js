@@ -1,12 +1,25 @@
-// Lint: typescript-eslint's recommended rules plus the module boundaries of DESIGN.md.
-// Imports point down the order cli → (web, recorder, transcriber, protocol) → storage → core,
-// and a module is entered only through its index.ts.
+// Lint: typescript-eslint's recommended rules plus the module layers of
+// docs/architecture.md. Imports point down the order
+// cli → (web, recorder, transcriber, protocol) → court → media → storage → core,
+// a module is entered only through its index.ts, and the courtroom's recorder node never
+// reaches the court's rules or the catalog behind them.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importPlugin from 'eslint-plugin-import';
 
 /** Layers from the top; a module may import only modules on a lower layer. */
-const LAYERS = [['cli'], ['web', 'recorder', 'transcriber', 'protocol'], ['storage'], ['core']];
+const LAYERS = [
+  ['cli'],
+  ['web', 'recorder', 'transcriber', 'protocol'],
+  ['court'],
+  ['media'],
+  ['storage'],
+  ['core'],
+];
+/** Imports a lower layer would allow but the design forbids: [importer, imported, why]. */
+const FORBIDDEN = [
+  ['recorder', 'court', 'the courtroom recorder node talks to the hub over ws, never to the court module'],
+];
 const MODULES = LAYERS.flat();
 const layerOf = (m) => LAYERS.findIndex((l) => l.includes(m));
 
@@ -14,18 +27,25 @@ const zones = [];
 for (const target of MODULES) {
   for (const from of MODULES) {
     if (from === target) continue;
-    if (layerOf(from) <= layerOf(target)) {
+    const forbidden = FORBIDDEN.find(([t, f]) => t === target && f === from);
+    if (forbidden) {
       zones.push({
         target: `./${target}`,
         from: `./${from}`,
-        message: `${target}/ may not import ${from}/: imports point down the order cli → web/recorder/transcriber/protocol → storage → core (DESIGN.md).`,
+        message: `${target}/ may not import ${from}/: ${forbidden[2]}.`,
+      });
+    } else if (layerOf(from) <= layerOf(target)) {
+      zones.push({
+        target: `./${target}`,
+        from: `./${from}`,
+        message: `${target}/ may not import ${from}/: imports point down the order cli → web/recorder/transcriber/protocol → court → media → storage → core (docs/architecture.md).`,
       });
     } else {
       zones.push({
         target: `./${target}`,
         from: `./${from}`,
         except: ['./index.ts'],
-        message: `import ${from}/index.ts, not ${from}'s inner files: a module's public surface is its index.ts (STYLE.md).`,
+        message: `import ${from}/index.ts, not ${from}'s inner files: a module's public surface is its index.ts (docs/architecture.md).`,
       });
     }
   }

@@ -21,7 +21,8 @@ import {
   type ObjectStore,
   type Repositories,
 } from '../storage/index.ts';
-import { copyMakeHandler, resolveFfmpegPath } from '../recorder/index.ts';
+import { copyMakeHandler } from '../court/index.ts';
+import { resolveFfmpegPath } from '../media/index.ts';
 import type { BackendProbe } from '../web/index.ts';
 
 export interface Backends {

@@ -1,9 +1,6 @@
 // The recorder module's public surface.
 export { RecorderNode, type RecorderNodeOptions } from './recorder-node.ts';
-export { resolveFfmpegPath } from './ffmpeg/ffmpeg-binary.ts';
 export { DEMO_SOURCES, nodeSourcesSchema, microphoneCount, type NodeSources } from './sources/sources.ts';
 export { planTracks, buildCaptureSpec, specToArgs, type TrackPlan } from './ffmpeg/capture-args.ts';
-export { FfmpegProcess } from './ffmpeg/ffmpeg-runner.ts';
 export type { SpooledSegment } from './spool.ts';
 export { DEFAULT_LEVEL_ALARMS, type LevelAlarmOptions } from './levels.ts';
-export * from './copy/index.ts';

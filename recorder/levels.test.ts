@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveFfmpegPath } from './ffmpeg/ffmpeg-binary.ts';
+import { resolveFfmpegPath } from '../media/ffmpeg/ffmpeg-binary.ts';
 import {
   DEFAULT_LEVEL_ALARMS,
   LevelAlarmState,

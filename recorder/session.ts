@@ -22,8 +22,8 @@ import {
   trackDir,
   type TrackPlan,
 } from './ffmpeg/capture-args.ts';
-import { FfmpegProcess, type FfmpegExit } from './ffmpeg/ffmpeg-runner.ts';
-import { needsPadding, padShortSegment, ptsRange, truncateTornTail } from './ffmpeg/mpegts.ts';
+import { FfmpegProcess, type FfmpegExit } from '../media/index.ts';
+import { needsPadding, padShortSegment, ptsRange, truncateTornTail } from '../media/index.ts';
 import { watchAppends, type AppendWatch } from './append-watch.ts';
 import { DEFAULT_LEVEL_ALARMS, LevelAlarmState, LevelsReader, type LevelAlarmOptions } from './levels.ts';
 import { SegmentListReader, mediaMs, type ClosedSegment } from './segment-list.ts';

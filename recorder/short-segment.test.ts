@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SystemClock, sha256Hex, silentLogger } from '../core/index.ts';
-import { MIN_SEGMENT_PACKETS, TS_PACKET } from './ffmpeg/mpegts.ts';
+import { MIN_SEGMENT_PACKETS, TS_PACKET } from '../media/ffmpeg/mpegts.ts';
 import { RecordingSession } from './session.ts';
 import { nodeSourcesSchema } from './sources/sources.ts';
 import { Spool, type SpooledSegment } from './spool.ts';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordHearing } from '../cli/commands/demo.ts';
 import { startRole, type Running } from '../cli/commands/serve.ts';
 import { loadConfig, silentLogger, type Config } from '../core/index.ts';
-import { makeCopy, resolveFfmpegPath, type CopyResult } from '../recorder/index.ts';
+import { makeCopy, resolveFfmpegPath, type CopyResult } from '../media/index.ts';
 import { copyKey, type Hearing, type ObjectStore, type Segment } from '../storage/index.ts';
 import { FFMPEG, decodePcm, ffprobe, goertzelAmplitude } from './support/media.ts';
 

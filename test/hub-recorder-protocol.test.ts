@@ -14,7 +14,7 @@ import {
   type SegmentRegistration,
   type TrackInfo,
 } from '../core/index.ts';
-import type { RegistrationCode } from '../web/hub/segment-registration.ts';
+import type { RegistrationCode } from '../court/segment-registration.ts';
 import {
   FakeRecorder,
   MIX_TRACK,

@@ -45,3 +45,47 @@ describe('module boundaries (lint)', () => {
     expect(messages).toEqual([]);
   });
 });
+
+describe('the court and media layers', () => {
+  it('refuses the court module importing an adapter', async () => {
+    const messages = await restrictedPathMessages(
+      'court/deliberate-violation.ts',
+      "import { createHub } from '../web/index.ts';\nexport const h = createHub;\n",
+    );
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/court\/ may not import web\//);
+  });
+
+  it('refuses media importing the court module above it', async () => {
+    const messages = await restrictedPathMessages(
+      'media/deliberate-violation.ts',
+      "import { decide } from '../court/index.ts';\nexport const d = decide;\n",
+    );
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/media\/ may not import court\//);
+  });
+
+  it("refuses the recorder node reaching the court's rules", async () => {
+    const messages = await restrictedPathMessages(
+      'recorder/deliberate-violation.ts',
+      "import { decide } from '../court/index.ts';\nexport const d = decide;\n",
+    );
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/recorder\/ may not import court\//);
+  });
+
+  it('lets adapters use the court and media modules through their index.ts', async () => {
+    expect(
+      await restrictedPathMessages(
+        'web/fine.ts',
+        "import { decide } from '../court/index.ts';\nexport const d = decide;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await restrictedPathMessages(
+        'recorder/fine.ts',
+        "import { FfmpegProcess } from '../media/index.ts';\nexport const f = FfmpegProcess;\n",
+      ),
+    ).toEqual([]);
+  });
+});

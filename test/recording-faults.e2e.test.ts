@@ -28,7 +28,8 @@ import {
   type Config,
   type Logger,
 } from '../core/index.ts';
-import { DEMO_SOURCES, RecorderNode, resolveFfmpegPath } from '../recorder/index.ts';
+import { DEMO_SOURCES, RecorderNode } from '../recorder/index.ts';
+import { resolveFfmpegPath } from '../media/index.ts';
 import {
   parseManifest,
   verifyRecording,

@@ -20,10 +20,10 @@ import {
   DEMO_SOURCES,
   RecorderNode,
   nodeSourcesSchema,
-  resolveFfmpegPath,
   type NodeSources,
   type RecorderNodeOptions,
 } from '../../recorder/index.ts';
+import { resolveFfmpegPath } from '../../media/index.ts';
 import { assertCompleteHandlers, JOB_NAMES } from '../../storage/index.ts';
 import {
   authOptionsFromConfig,

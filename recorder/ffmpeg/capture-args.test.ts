@@ -7,7 +7,7 @@ import {
   planTracks,
   specToArgs,
 } from './capture-args.ts';
-import { toFluentCommand } from './ffmpeg-runner.ts';
+import { toFluentCommand } from '../../media/ffmpeg/ffmpeg-runner.ts';
 
 const argsOf = (spec: ReturnType<typeof buildCaptureSpec>) => specToArgs(spec);
 

@@ -8,22 +8,7 @@
  */
 import type { CameraSource, MicrophoneSource, NodeSources } from '../sources/sources.ts';
 import { microphoneCount } from '../sources/sources.ts';
-
-export interface FfmpegInput {
-  options: string[];
-  url: string;
-}
-export interface FfmpegOutput {
-  options: string[];
-  url: string;
-}
-/** An ffmpeg command as fluent-ffmpeg takes it: inputs, one filter graph, outputs. */
-export interface FfmpegSpec {
-  global: string[];
-  inputs: FfmpegInput[];
-  filterComplex: string | null;
-  outputs: FfmpegOutput[];
-}
+import type { FfmpegInput, FfmpegOutput, FfmpegSpec } from '../../media/index.ts';
 
 export interface TrackPlan {
   name: string;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEMO_SOURCES, nodeSourcesSchema } from '../sources/sources.ts';
-import { resolveFfmpegPath } from './ffmpeg-binary.ts';
+import { resolveFfmpegPath } from '../../media/ffmpeg/ffmpeg-binary.ts';
 import { checkFfmpeg, ffmpegNeeds } from './ffmpeg-check.ts';
 
 describe('ffmpeg start-up check', () => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SystemClock, createLogger, type AlarmKind } from '../../core/index.ts';
-import { resolveFfmpegPath } from '../../recorder/ffmpeg/ffmpeg-binary.ts';
+import { resolveFfmpegPath } from '../../media/ffmpeg/ffmpeg-binary.ts';
 import { RecordingSession, type SessionMarker } from '../../recorder/session.ts';
 import { nodeSourcesSchema } from '../../recorder/sources/sources.ts';
 import { Spool, type SpooledSegment } from '../../recorder/spool.ts';

@@ -29,11 +29,11 @@ import { playerRoutes } from '../routes/player.routes.ts';
 import { recordersRoutes } from '../routes/recorders.routes.ts';
 import { uiRoutes } from '../ui/ui.routes.ts';
 import { hlsJsFile } from '../player/index.ts';
-import { AccessService } from './access.service.ts';
-import { HearingsService } from './hearings.service.ts';
+import { AccessService } from '../../court/index.ts';
+import { HearingsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
-import { SegmentRegistrationService } from './segment-registration.ts';
+import { SegmentRegistrationService } from '../../court/index.ts';
 
 export interface HubOptions {
   repos: Repositories;

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock, Logger } from '../../core/index.ts';
 import { SESSION_COOKIE, type AuthUser, type SessionService } from '../auth/index.ts';
-import { decide } from '../policy/index.ts';
+import { decide } from '../../court/index.ts';
 import type { RecorderGateway } from './recorder-gateway.ts';
 
 export const LIVE_WS_PATH = '/api/live';

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { idSchema } from '../../core/index.ts';
 import { loginBodySchema } from '../auth/index.ts';
-import { createHearingSchema, markerInputSchema, speakersSchema } from '../hub/hearings.service.ts';
+import { createHearingSchema, markerInputSchema, speakersSchema } from '../../court/index.ts';
 import { HLS_CONTENT_TYPE } from '../player/index.ts';
 import {
   assignmentSchema,

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { hubMessageSchema, recorderMessageSchema } from '../../core/index.ts';
 import { USER_LOCALES, USER_ROLES, manifestSchema } from '../../storage/index.ts';
-import { REFUSAL_REASONS } from '../policy/index.ts';
+import { REFUSAL_REASONS } from '../../court/index.ts';
 
 /** What `isoTime` renders: UTC ISO 8601 with milliseconds. */
 const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError, idSchema, isoTime, lineSchema, type Clock } from '../../core/index.ts';
 import type { AuditLog, CaseParticipant, Repositories } from '../../storage/index.ts';
 import { UserAccounts } from '../auth/index.ts';
-import { hashTerminalToken, type AccessService } from '../hub/access.service.ts';
+import { hashTerminalToken, type AccessService } from '../../court/index.ts';
+import { originOf } from '../middlewares/origin.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 // Strict: an unknown field is refused, not silently dropped (see createHearingSchema).
@@ -64,7 +65,7 @@ export function adminRoutes(d: {
         user: req.user,
         hearing: null,
         action: 'admin.manage',
-        req,
+        origin: originOf(req),
         target,
         audit: true,
       });
@@ -79,7 +80,8 @@ export function adminRoutes(d: {
     action: 'case.read' | 'case.prepare',
     target?: string,
   ) => {
-    if (req.user) await d.access.requireCase({ user: req.user, theCase, action, req, target });
+    if (req.user)
+      await d.access.requireCase({ user: req.user, theCase, action, origin: originOf(req), target });
   };
   const accounts = (req: Request) =>
     new UserAccounts({

@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { isoTime } from '../../core/index.ts';
 import type { AuditEntry, Repositories } from '../../storage/index.ts';
-import type { AccessService } from '../hub/access.service.ts';
+import type { AccessService } from '../../court/index.ts';
+import { originOf } from '../middlewares/origin.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const auditQuerySchema = z.object({
@@ -62,7 +63,7 @@ export function auditRoutes(d: { repos: Repositories; access: AccessService }): 
         user: req.user,
         hearing: null,
         action: 'audit.read',
-        req,
+        origin: originOf(req),
         target: JSON.stringify(q),
       });
     const from = q.from ? Date.parse(q.from) : -Infinity;

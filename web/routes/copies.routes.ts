@@ -9,8 +9,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError, idSchema, isoTime, type Clock } from '../../core/index.ts';
 import type { AuditLog, JobQueue, ObjectStore, Repositories } from '../../storage/index.ts';
-import type { AccessService } from '../hub/access.service.ts';
-import type { HearingsService } from '../hub/hearings.service.ts';
+import type { AccessService } from '../../court/index.ts';
+import type { HearingsService } from '../../court/index.ts';
+import { originOf } from '../middlewares/origin.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const copyRequestSchema = z
@@ -44,7 +45,7 @@ export function copiesRoutes(d: {
           user: req.user,
           hearing,
           action: 'recording.download',
-          req,
+          origin: originOf(req),
           target: `${input.from ?? '-'}/${input.to ?? '-'}`,
         })
       : { excludeRanges: [] };
@@ -94,7 +95,7 @@ export function copiesRoutes(d: {
     const copy = await d.repos.copies.find(copyId);
     if (!copy) throw new NotFoundError(`copy ${copyId} does not exist`);
     // A copy is personal (it carries its requester's name as a watermark): the policy's decideCopy.
-    if (req.user) await d.access.requireCopy({ user: req.user, copy, req });
+    if (req.user) await d.access.requireCopy({ user: req.user, copy, origin: originOf(req) });
     let links: { mp4Url: string; noticeUrl: string } | null = null;
     if (copy.state === 'ready' && copy.mp4_key && copy.txt_key) {
       // Links go out only while the requester may still download the recording: access
@@ -105,7 +106,7 @@ export function copiesRoutes(d: {
           user: req.user,
           hearing: await d.hearings.get(copy.hearing_id),
           action: 'recording.download',
-          req,
+          origin: originOf(req),
           target: copy.id,
         });
       const base = `hearing-${copy.hearing_id}-${copyId.slice(3, 11)}`;

@@ -17,15 +17,16 @@ import {
   type Clock,
 } from '../../core/index.ts';
 import type { AuditLog, Hearing, HearingSpeaker, ObjectStore, Repositories } from '../../storage/index.ts';
-import type { AccessService } from '../hub/access.service.ts';
+import type { AccessService } from '../../court/index.ts';
 import {
   createHearingSchema,
   markerInputSchema,
   speakersSchema,
   type HearingsService,
-} from '../hub/hearings.service.ts';
+} from '../../court/index.ts';
+import { originOf } from '../middlewares/origin.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import { AccessRefusedError, seesSealedRanges, type Action } from '../policy/index.ts';
+import { AccessRefusedError, seesSealedRanges, type Action } from '../../court/index.ts';
 
 export const idParam = z.object({ id: idSchema });
 export const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
@@ -85,7 +86,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
   /** For a logged-in user: refuses (403, audited) unless the policy allows. Admin token: allowed. */
   const check = async (req: Request, hearing: Hearing | null, action: Action, target?: string) =>
     req.user
-      ? d.access.require({ user: req.user, hearing, action, req, target })
+      ? d.access.require({ user: req.user, hearing, action, origin: originOf(req), target })
       : { allow: true as const, excludeRanges: [] };
 
   r.post('/api/hearings', async (req, res) => {
@@ -96,7 +97,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
         throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
       await d.access.require({
         user: req.user,
-        req,
+        origin: originOf(req),
         action: 'hearing.create',
         hearing: {
           id: input.id ?? 'new',
@@ -132,13 +133,18 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     }
     const visible = [];
     for (const h of all) {
-      const view = await d.access.decide({ user: req.user, hearing: h, action: 'hearing.view', req });
+      const view = await d.access.decide({
+        user: req.user,
+        hearing: h,
+        action: 'hearing.view',
+        origin: originOf(req),
+      });
       if (!view.allow) continue;
       const play = await d.access.decide({
         user: req.user,
         hearing: h,
         action: 'recording.play',
-        req,
+        origin: originOf(req),
         audit: false,
       });
       visible.push({
@@ -154,7 +160,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const hearing = await d.hearings.get(id);
     await check(req, hearing, 'hearing.view');
     const play = req.user
-      ? await d.access.decide({ user: req.user, hearing, action: 'recording.play', req })
+      ? await d.access.decide({ user: req.user, hearing, action: 'recording.play', origin: originOf(req) })
       : null;
     const excluded = play?.allow ? play.excludeRanges : [];
     const inExcluded = (ms: number) => excluded.some((r) => ms >= r.startMs && ms < r.endMs);

@@ -9,8 +9,9 @@ import { z } from 'zod';
 import { ValidationError, idSchema, isoTime, type Clock } from '../../core/index.ts';
 import type { AuditLog, ObjectStore, Repositories, UrlSigner } from '../../storage/index.ts';
 import type { AuthUser } from '../auth/index.ts';
-import type { AccessService } from '../hub/access.service.ts';
-import type { HearingsService } from '../hub/hearings.service.ts';
+import type { AccessService } from '../../court/index.ts';
+import type { HearingsService } from '../../court/index.ts';
+import { originOf } from '../middlewares/origin.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 import {
   HLS_CONTENT_TYPE,
@@ -74,7 +75,13 @@ export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
 
   async function mediaFor(req: Request, hearing: Hearing, target: string): Promise<HearingMedia> {
     const decision = req.user
-      ? await d.access.require({ user: req.user, hearing, action: 'recording.play', req, target })
+      ? await d.access.require({
+          user: req.user,
+          hearing,
+          action: 'recording.play',
+          origin: originOf(req),
+          target,
+        })
       : { excludeRanges: [] as { startMs: number; endMs: number }[] };
     const rows = await cache.get(hearing, async () => ({
       tracks: await d.repos.hearings.listTracks(hearing.id),

@@ -4,8 +4,9 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, idSchema, isoTime, lineSchema, type Clock } from '../../core/index.ts';
 import type { Repositories } from '../../storage/index.ts';
-import type { AccessService } from '../hub/access.service.ts';
+import type { AccessService } from '../../court/index.ts';
 import { hashNodeToken, type RecorderGateway } from '../hub/recorder-gateway.ts';
+import { originOf } from '../middlewares/origin.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const createNodeSchema = z.strictObject({
@@ -23,7 +24,13 @@ export function recordersRoutes(d: {
   const r = Router();
   /** Who watches the recorders and who manages their tokens is the policy's (recorders.watch, admin.manage). */
   const watch = async (req: Request) => {
-    if (req.user) await d.access.require({ user: req.user, hearing: null, action: 'recorders.watch', req });
+    if (req.user)
+      await d.access.require({
+        user: req.user,
+        hearing: null,
+        action: 'recorders.watch',
+        origin: originOf(req),
+      });
   };
   const manage = async (req: Request, target: string) => {
     if (req.user)
@@ -31,7 +38,7 @@ export function recordersRoutes(d: {
         user: req.user,
         hearing: null,
         action: 'admin.manage',
-        req,
+        origin: originOf(req),
         target,
         audit: true,
       });

@@ -14,7 +14,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_KINDS, MARKER_KINDS } from '../../core/index.ts';
 import { hlsJsFile } from '../player/assets.ts';
-import { REFUSAL_REASONS, ROLES } from '../policy/index.ts';
+import { REFUSAL_REASONS, ROLES } from '../../court/policy/index.ts';
 import { UI_DIR, UI_PAGES, listUiAssets, uiRoutes } from './ui.routes.ts';
 
 type Dict = Record<string, string>;

@@ -1,5 +1,5 @@
-// Copies handed out to parties and judges (issue 6, "Copies"): see make-copy.ts for why
-// they live in recorder/ (the module that owns ffmpeg) and run in a worker, never in web/.
+// Copies handed out to parties and judges: the plan, the ffmpeg arguments, the notice and
+// the maker. Who may have a copy is the court module's rule; this only makes the file.
 export {
   COPY_SAMPLE_RATE,
   DEFAULT_COPY_FRAME,
@@ -37,4 +37,3 @@ export {
   type CopyResult,
   type MakeCopyOptions,
 } from './make-copy.ts';
-export { copyMakeHandler, type CopyMakeDeps } from './copy.job.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { specToArgs } from '../ffmpeg/capture-args.ts';
+import { specToArgs } from '../../recorder/ffmpeg/capture-args.ts';
 import {
   buildCopySpec,
   concatListText,

@@ -16,8 +16,8 @@ import {
   type Logger,
   type SegmentRegistration,
   type TrackInfo,
-} from '../../core/index.ts';
-import { segmentKey, type JobQueue, type ObjectStore, type Repositories } from '../../storage/index.ts';
+} from '../core/index.ts';
+import { segmentKey, type JobQueue, type ObjectStore, type Repositories } from '../storage/index.ts';
 
 export type RegistrationCode =
   | 'VALIDATION_FAILED'

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import ffmpeg from 'fluent-ffmpeg';
 import { HattamaError, type Logger } from '../../core/index.ts';
-import type { FfmpegSpec } from './capture-args.ts';
+import type { FfmpegSpec } from './ffmpeg-spec.ts';
 
 export interface FfmpegExit {
   /** True when we asked it to stop; false when it died or ended on its own. */

@@ -6,10 +6,9 @@
  * the audit log (DESIGN.md invariants).
  */
 import crypto from 'node:crypto';
-import type { Request } from 'express';
-import type { Clock, Logger } from '../../core/index.ts';
-import type { AuditLog, Case, Copy, Hearing, Repositories } from '../../storage/index.ts';
-import type { AuthUser } from '../auth/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import type { AuditLog, Case, Copy, Hearing, Repositories } from '../storage/index.ts';
+import { type Origin, type Person } from './requester.ts';
 import {
   createOnSiteMatcher,
   decide,
@@ -25,10 +24,7 @@ import {
   type HearingFacts,
   type Place,
   type Viewer,
-} from '../policy/index.ts';
-
-/** Header an on-site terminal sends with its registered token. */
-export const TERMINAL_HEADER = 'x-hattama-terminal';
+} from './policy/index.ts';
 
 /** Only the hash of a terminal's token is stored. */
 export function hashTerminalToken(token: string): string {
@@ -46,10 +42,10 @@ const AUDITED_WHEN_ALLOWED: ReadonlySet<Action> = new Set([
 ]);
 
 export interface AccessCheck {
-  user: AuthUser;
+  user: Person;
   hearing: Hearing | null;
   action: Action;
-  req: Request;
+  origin: Origin;
   /** What exactly was asked for (a playlist name, a copy id), for the audit log. */
   target?: string;
   /** Audit even an allowed decision of an action that is not audited by default. */
@@ -71,7 +67,7 @@ export class AccessService {
     this.onSite = createOnSiteMatcher(d.courtNetworks);
   }
 
-  async viewerFor(user: AuthUser): Promise<Viewer> {
+  async viewerFor(user: Person): Promise<Viewer> {
     const [row, links, assignments, courtIds] = await Promise.all([
       this.d.repos.users.find(user.id),
       this.d.repos.cases.participationsOfUser(user.id),
@@ -114,15 +110,15 @@ export class AccessService {
   }
 
   /** Where the request comes from: a registered terminal, the court network, or remote. */
-  async placeOf(req: Request): Promise<Place> {
-    const address = req.socket.remoteAddress ?? '';
+  async placeOf(origin: Origin): Promise<Place> {
+    const address = origin.address ?? '';
     let onCourtNetwork = false;
     try {
       onCourtNetwork = address !== '' && this.onSite(address);
     } catch {
       onCourtNetwork = false;
     }
-    const token = req.get(TERMINAL_HEADER);
+    const token = origin.terminalToken;
     let registeredTerminal = false;
     if (token && onCourtNetwork) {
       // A terminal token only counts from inside the court network: a stolen token
@@ -138,7 +134,7 @@ export class AccessService {
     const [viewer, facts, place] = await Promise.all([
       this.viewerFor(check.user),
       check.hearing ? this.hearingFacts(check.hearing) : Promise.resolve(null),
-      this.placeOf(check.req),
+      this.placeOf(check.origin),
     ]);
     const decision = decide({
       viewer,
@@ -172,10 +168,10 @@ export class AccessService {
    * route that changes access data (adds a participant) records the change itself.
    */
   async requireCase(check: {
-    user: AuthUser;
+    user: Person;
     theCase: Pick<Case, 'id' | 'court_id'>;
     action: CaseAction;
-    req: Request;
+    origin: Origin;
     target?: string;
   }): Promise<Allowed> {
     const [viewer, facts] = await Promise.all([this.viewerFor(check.user), this.caseFacts(check.theCase)]);
@@ -194,7 +190,7 @@ export class AccessService {
    * only these, and leaving the others out is not a refusal to audit.
    */
   async readableCases<C extends Pick<Case, 'id' | 'court_id'>>(
-    user: AuthUser,
+    user: Person,
     cases: readonly C[],
   ): Promise<C[]> {
     // One read of the hearings for the whole list, not one per case.
@@ -213,13 +209,13 @@ export class AccessService {
   }
 
   /** A finished copy's links go to the one who asked for it only (`decideCopy`); refusals are audited. */
-  async requireCopy(check: { user: AuthUser; copy: Copy; req: Request }): Promise<Allowed> {
+  async requireCopy(check: { user: Person; copy: Copy; origin: Origin }): Promise<Allowed> {
     const viewer = await this.viewerFor(check.user);
     const decision = decideCopy({ viewer, copy: { requestedByUserId: check.copy.viewer_user_id } });
     await this.record({
       check: {
         user: check.user,
-        req: check.req,
+        origin: check.origin,
         action: 'copy.download',
         hearingId: check.copy.hearing_id,
         target: check.copy.id,
@@ -234,8 +230,8 @@ export class AccessService {
   /** Appends a decision to the audit log (every refusal; an allowance when `audited`) and logs a refusal. */
   private async record(r: {
     check: {
-      user: AuthUser;
-      req: Request;
+      user: Person;
+      origin: Origin;
       action: string;
       hearingId: string | null;
       target?: string | undefined;
@@ -253,7 +249,7 @@ export class AccessService {
         action: check.action,
         hearingId: check.hearingId,
         target: check.target ?? null,
-        address: check.req.socket.remoteAddress ?? null,
+        address: check.origin.address,
         verdict: decision.allow ? 'allow' : 'refuse',
         reason: decision.allow ? r.allowReason : decision.reason,
       });

@@ -7,7 +7,7 @@ import { FakeClock, ObjectIntegrityError, createLogger, silentLogger } from '../
 import { FsObjectStore, UrlSigner, type ObjectStore } from '../../storage/index.ts';
 import { resolveFfmpegPath } from '../ffmpeg/ffmpeg-binary.ts';
 import { FfmpegFailedError } from '../ffmpeg/ffmpeg-runner.ts';
-import { copyMakeHandler } from './copy.job.ts';
+import { copyMakeHandler } from '../../court/copy.job.ts';
 import type { PlanSegment } from './copy-plan.ts';
 import { CopyFontMissingError, makeCopy, type MakeCopyOptions } from './make-copy.ts';
 

@@ -18,7 +18,7 @@ import {
   textSchema,
   type Clock,
   type Logger,
-} from '../../core/index.ts';
+} from '../core/index.ts';
 import {
   buildManifest,
   manifestKey,
@@ -28,8 +28,8 @@ import {
   type HearingState,
   type ObjectStore,
   type Repositories,
-} from '../../storage/index.ts';
-import type { RecorderGateway } from './recorder-gateway.ts';
+} from '../storage/index.ts';
+import type { RecorderCommands } from './recorder-commands.ts';
 
 // Request bodies are strict: an unknown (say, misspelt "visiblity") field is refused, not
 // dropped, so a typo cannot quietly make a closed hearing open.
@@ -124,7 +124,7 @@ export class RecorderOfflineError extends HattamaError {
 export interface HearingsServiceDeps {
   repos: Repositories;
   objects: ObjectStore;
-  gateway: RecorderGateway;
+  gateway: RecorderCommands;
   clock: Clock;
   logger: Logger;
   segmentSeconds: number;

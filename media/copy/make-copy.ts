@@ -2,12 +2,11 @@
  * The copy service: makes the MP4 a party or judge downloads (issue 6, "Copies") and the
  * notice file beside it, and stores both under `hearings/<id>/copies/<copyId>.{mp4,txt}`.
  *
- * Why here. DESIGN.md fixes the modules; a copy is media work done by ffmpeg in a worker,
- * and `web/` never runs ffmpeg. Of the modules, `recorder/` owns ffmpeg (the argument
- * builders and the one runner, STYLE.md 6), so the copy lives in `recorder/copy/` and is
- * exported through `recorder/index.ts`; `cli/` composes it into the worker's job handlers.
- * It reads the catalog only through rows handed to it (recorder/ never talks SQL) and the
- * object store through the storage interface.
+ * Why here. A copy is media work done by ffmpeg in a worker, and `web/` never runs ffmpeg;
+ * `media/` owns ffmpeg for the recorder node and the workers alike. Who gets a copy and
+ * which parts are left out is decided by `court/` (its copy job re-checks the rules when
+ * the copy is made); this file only makes the file. It reads the catalog only through
+ * rows handed to it and the object store through the storage interface.
  *
  * Steps: plan the segments (copy-plan.ts) → download them to a scratch directory,
  * checking each against the SHA-256 the catalog registered → write the concat lists and

@@ -4,7 +4,7 @@
  * already applied the access policy: the payload says who gets the copy and which sealed
  * parts that viewer may not see.
  */
-import type { Clock, Logger } from '../../core/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
 import type {
   AuditEvent,
   CopiesRepository,
@@ -13,9 +13,9 @@ import type {
   JobPayloads,
   ObjectStore,
   SegmentsRepository,
-} from '../../storage/index.ts';
-import type { CopyFrame } from './copy-args.ts';
-import { makeCopy } from './make-copy.ts';
+} from '../storage/index.ts';
+import type { CopyFrame } from '../media/index.ts';
+import { makeCopy } from '../media/index.ts';
 
 export interface CopyMakeDeps {
   objects: ObjectStore;

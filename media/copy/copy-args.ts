@@ -21,7 +21,7 @@
  * Only the paths of those files and of the font sit in the graph; `escapeFilterArg` quotes
  * them for both levels of parsing (ffmpeg-filters(1), "Notes on filtergraph escaping").
  */
-import type { FfmpegSpec } from '../ffmpeg/capture-args.ts';
+import type { FfmpegSpec } from '../ffmpeg/ffmpeg-spec.ts';
 
 export interface CopyFrame {
   width: number;
