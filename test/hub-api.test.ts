@@ -9,6 +9,7 @@ import {
   seedCourt,
   startTestHub,
   type CatalogSnapshot,
+  type PersonClient,
   type TestHub,
 } from './support/hub-harness.ts';
 
@@ -16,11 +17,14 @@ const NODE = { id: 'node-1', courtroomId: 'room-1', token: 'node-1-token-3e9a71c
 
 let t: TestHub;
 let scheduledId: string;
+/** The court's secretary: creates and runs the hearings these tests use. */
+let secretary: PersonClient;
 
 beforeAll(async () => {
   t = await startTestHub();
   await seedCourt(t, { courtId: 'court-1', courtrooms: ['room-1'], nodes: [NODE] });
-  const created = await t.api('/api/hearings', {
+  secretary = await t.person('secretary', { courtIds: ['court-1'] });
+  const created = await secretary.api('/api/hearings', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -63,16 +67,26 @@ async function problem(res: Response, status: number, code: string): Promise<Pro
   return body;
 }
 
-/** Runs a request that must be refused, and checks that the catalog did not change. */
+/** The catalog without what a refused request may write: its audit entry, the session's last-seen time. */
+async function dataSnapshot(): Promise<CatalogSnapshot> {
+  const { audit_log: _audit, sessions: _sessions, ...rest } = await t.snapshot();
+  return rest;
+}
+
+/**
+ * Runs a request that must be refused, as the secretary (or with `token`, as the API
+ * token's account or without credentials), and checks that the catalog did not change.
+ */
 async function refused(
   pathname: string,
   init: RequestInit & { token?: string | null },
   status: number,
   code: string,
 ): Promise<ProblemBody> {
-  const before: CatalogSnapshot = await t.snapshot();
-  const body = await problem(await t.api(pathname, init), status, code);
-  expect(await t.snapshot()).toEqual(before);
+  const before = await dataSnapshot();
+  const res = 'token' in init ? await t.api(pathname, init) : await secretary.api(pathname, init);
+  const body = await problem(res, status, code);
+  expect(await dataSnapshot()).toEqual(before);
   return body;
 }
 
@@ -114,6 +128,58 @@ describe('authentication', () => {
   });
 });
 
+describe('the administrator API token', () => {
+  it('acts as the api-token administrator, who may not create or run a hearing', async () => {
+    const body = await refused(
+      '/api/hearings',
+      { ...json({ ...validHearing, id: 'h-by-token' }), token: ADMIN_TOKEN },
+      403,
+      'FORBIDDEN',
+    );
+    expect(body.detail).toMatch(/administrators/);
+    await refused(
+      `/api/hearings/${scheduledId}/start`,
+      { method: 'POST', token: ADMIN_TOKEN },
+      403,
+      'FORBIDDEN',
+    );
+  });
+
+  it('sees no evidence: the hearing, its manifest and its playlists are refused to it', async () => {
+    for (const path of [
+      `/api/hearings/${scheduledId}`,
+      `/api/hearings/${scheduledId}/manifest`,
+      `/api/hearings/${scheduledId}/hls/master.m3u8`,
+    ])
+      await refused(path, { token: ADMIN_TOKEN }, 403, 'FORBIDDEN');
+    const list = await t.api('/api/hearings');
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { hearings: unknown[] }).hearings).toEqual([]);
+  });
+
+  it('is audited on every use, under the account it acts as', async () => {
+    const before = (await t.backends.repos.auditLog.list({ actor: 'api-token' })).length;
+    expect((await t.api('/api/recorders')).status).toBe(200);
+    const after = await t.backends.repos.auditLog.list({ actor: 'api-token' });
+    expect(after.length).toBeGreaterThan(before);
+    expect(after.at(-1)).toMatchObject({
+      action: 'api-token.use',
+      target: 'GET /api/recorders',
+      role: 'administrator',
+    });
+  });
+
+  it('stops working when its account is disabled', async () => {
+    await t.backends.repos.users.update('u-api-token', { disabled_at: t.backends.clock.now() });
+    try {
+      const res = await t.api('/api/recorders');
+      expect(res.status).toBe(403);
+    } finally {
+      await t.backends.repos.users.update('u-api-token', { disabled_at: null });
+    }
+  });
+});
+
 describe('creating hearings', () => {
   it('refuses a hearing with missing fields, naming each one', async () => {
     const body = await refused('/api/hearings', json({ courtroomId: 'room-1' }), 400, 'VALIDATION_FAILED');
@@ -148,7 +214,7 @@ describe('creating hearings', () => {
   });
 
   it('creates a valid hearing as scheduled', async () => {
-    const res = await t.api('/api/hearings', json({ ...validHearing, id: 'h-created' }));
+    const res = await secretary.api('/api/hearings', json({ ...validHearing, id: 'h-created' }));
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({
       id: 'h-created',

@@ -23,7 +23,7 @@ import {
   segmentBytes,
   upload,
 } from './support/fake-recorder.ts';
-import { seedCourt, startTestHub, type TestHub } from './support/hub-harness.ts';
+import { seedCourt, startTestHub, type PersonClient, type TestHub } from './support/hub-harness.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00.000Z');
 const NODE = { id: 'node-1', courtroomId: 'room-1', token: 'node-1-token-5b8d2f0a' };
@@ -31,6 +31,8 @@ const OTHER_NODE = { id: 'node-2', courtroomId: 'room-2', token: 'node-2-token-9
 const REVOKED_NODE = { id: 'node-3', courtroomId: 'room-1', token: 'node-3-token-0d2f6c13' };
 
 let t: TestHub;
+/** The secretary of the hearings these tests make: reads them back through the API. */
+let secretary: PersonClient;
 let hearingCount = 0;
 let workerStarted = false;
 const recorders: FakeRecorder[] = [];
@@ -43,6 +45,7 @@ beforeAll(async () => {
     nodes: [NODE, OTHER_NODE, REVOKED_NODE],
   });
   await t.backends.repos.recorderNodes.revoke(REVOKED_NODE.id, t.backends.clock.now());
+  secretary = await t.person('secretary', { courtIds: ['court-1'] });
   // The "stored nothing" checks compare every table; make sure the snapshot sees the ones that matter.
   const tables = Object.keys(await t.snapshot());
   expect(tables).toEqual(
@@ -63,15 +66,18 @@ async function recordingHearing(
   courtroomId = NODE.courtroomId,
   state: 'recording' | 'scheduled' = 'recording',
 ): Promise<string> {
-  const hearing = await t.hub.hearings.create({
-    id: `h-${++hearingCount}`,
-    courtroomId,
-    caseNumber: `2-${hearingCount}/2026`,
-    title: 'Ivanov v. Petrov',
-    judge: 'Judge A',
-    visibility: 'open',
-    language: 'ru',
-  });
+  const hearing = await t.hub.hearings.create(
+    {
+      id: `h-${++hearingCount}`,
+      courtroomId,
+      caseNumber: `2-${hearingCount}/2026`,
+      title: 'Ivanov v. Petrov',
+      judge: 'Judge A',
+      visibility: 'open',
+      language: 'ru',
+    },
+    { secretaryUserId: secretary.id },
+  );
   if (state === 'recording')
     await t.backends.repos.hearings.update(hearing.id, {
       state: 'recording',
@@ -425,7 +431,7 @@ describe('integrity verification', () => {
         key: segment.key,
       }),
     );
-    const view = (await (await t.api(`/api/hearings/${hearingId}`)).json()) as { tracks: unknown[] };
+    const view = (await (await secretary.api(`/api/hearings/${hearingId}`)).json()) as { tracks: unknown[] };
     expect(view.tracks).toEqual([
       expect.objectContaining({ name: 'mix', segments: 1, verified: 0, failedVerification: [0] }),
     ]);
@@ -453,7 +459,7 @@ describe('integrity verification', () => {
     expect(await t.backends.repos.hearings.listTracks(hearingId)).toEqual([
       expect.objectContaining({ name: 'mix', kind: 'audio', codec: 'aac', sample_rate: 48_000, channels: 1 }),
     ]);
-    const view = (await (await t.api(`/api/hearings/${hearingId}`)).json()) as { tracks: unknown[] };
+    const view = (await (await secretary.api(`/api/hearings/${hearingId}`)).json()) as { tracks: unknown[] };
     expect(view.tracks).toEqual([
       expect.objectContaining({
         name: 'mix',

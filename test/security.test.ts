@@ -310,8 +310,39 @@ function adminRequest(ctx: Ctx, r: { method: string; path: string; body?: unknow
   };
 }
 
+/**
+ * A probe about input, not access, sent by someone allowed the action: the audit log's
+ * filters by the auditor, a hearing's or a copy's routes by the demo hearings' secretary
+ * (the administrator token sees no evidence), the administrator's routes with its token.
+ */
+function probeRequest(ctx: Ctx, r: { method: string; path: string; body?: unknown }): RawRequest {
+  if (r.path.startsWith('/api/audit'))
+    return userRequest(ctx.session('demo-auditor'), { ...r, from: OFF_SITE });
+  // Creating a hearing is the court's secretary's; everything else of the demo hearings is their judge's.
+  if (r.path === '/api/hearings' || r.path.startsWith('/api/copies'))
+    return userRequest(ctx.session('demo-secretary'), { ...r, from: OFF_SITE });
+  if (r.path.startsWith('/api/hearings'))
+    return userRequest(ctx.session('demo-judge'), { ...r, from: OFF_SITE });
+  return adminRequest(ctx, r);
+}
+
 async function adminCall(s: Stack, method: string, pathname: string, body?: unknown): Promise<unknown> {
   const reply = await rawRequest(s.base, adminRequest(s.ctx, { method, path: pathname, body }));
+  if (reply.status >= 300) throw new Error(`${method} ${pathname}: ${reply.status} ${reply.text}`);
+  return reply.json;
+}
+
+/** A call as the demo court's operator, who runs the suite's recordings from the console. */
+async function operatorCall(s: Stack, method: string, pathname: string, body?: unknown): Promise<unknown> {
+  let session = s.sessions.get('setup-operator');
+  if (!session) {
+    session = await logIn(s.base, 'demo-operator');
+    s.sessions.set('setup-operator', session);
+  }
+  const reply = await rawRequest(
+    s.base,
+    userRequest(session, { method, path: pathname, body, from: OFF_SITE }),
+  );
   if (reply.status >= 300) throw new Error(`${method} ${pathname}: ${reply.status} ${reply.text}`);
   return reply.json;
 }
@@ -396,13 +427,13 @@ async function closeStack(s: Stack | undefined): Promise<void> {
 /** Records an open hearing of case B through the API, as an operator's console would. */
 async function recordThroughApi(s: Stack, id: string, seconds: number): Promise<void> {
   const repos = s.running.backends!.repos;
-  await adminCall(s, 'POST', `/api/hearings/${id}/start`);
+  await operatorCall(s, 'POST', `/api/hearings/${id}/start`);
   const t0 = await until(`the first segment of ${id}`, 60_000, async () => {
     const segments = await repos.segments.listByHearing(id);
     return segments.length > 0 ? Math.min(...segments.map((x) => x.start_ms)) : null;
   });
   await sleep(t0 + seconds * 1000 - Date.now());
-  await adminCall(s, 'POST', `/api/hearings/${id}/stop`);
+  await operatorCall(s, 'POST', `/api/hearings/${id}/stop`);
   await until(`the manifest of ${id}`, 120_000, async () => (await repos.hearings.find(id))?.manifest_key);
 }
 
@@ -1823,7 +1854,11 @@ function bodyProbe(
     request: (ctx) => ({
       method: 'POST',
       path: route.path,
-      headers: { ...(route.anonymous ? {} : { authorization: `Bearer ${ctx.adminToken}` }), ...headers },
+      // Whoever may use the route sends it (probeRequest), so only the body is at fault.
+      headers: {
+        ...(route.anonymous ? {} : probeRequest(ctx, { method: 'POST', path: route.path }).headers),
+        ...headers,
+      },
       body,
       ...(options.chunked ? { chunked: true } : {}),
     }),
@@ -2051,7 +2086,7 @@ const PATH_ROUTES: readonly {
 const pathProbes: Probe[] = PATH_ROUTES.flatMap((route) => [
   ...BAD_PATH_IDS.map((bad): Probe => ({
     label: `${route.name}: id ${describeValue(bad.id)}`,
-    request: (ctx) => adminRequest(ctx, { method: route.method, path: route.path(bad.id), body: route.body }),
+    request: (ctx) => probeRequest(ctx, { method: route.method, path: route.path(bad.id), body: route.body }),
     status: bad.status,
     code: bad.code,
   })),
@@ -2060,7 +2095,7 @@ const pathProbes: Probe[] = PATH_ROUTES.flatMap((route) => [
         {
           label: `${route.name}: an empty id`,
           request: (ctx: Ctx) =>
-            adminRequest(ctx, { method: route.method, path: route.path(''), body: route.body }),
+            probeRequest(ctx, { method: route.method, path: route.path(''), body: route.body }),
           status: 404,
           code: 'NOT_FOUND',
         },
@@ -2088,26 +2123,26 @@ const commandProbes: Probe[] = [
   ...BAD_COMMANDS.map((c): Probe => ({
     label: `command ${describeValue(c)}`,
     request: (ctx) =>
-      adminRequest(ctx, { method: 'POST', path: `/api/hearings/${HEARINGS.openA.id}/${c}`, body: {} }),
+      probeRequest(ctx, { method: 'POST', path: `/api/hearings/${HEARINGS.openA.id}/${c}`, body: {} }),
     ...VALIDATION,
   })),
   ...(['start', 'pause', 'resume'] as const).map((c): Probe => ({
     label: `${c} on a stopped hearing`,
     request: (ctx) =>
-      adminRequest(ctx, { method: 'POST', path: `/api/hearings/${HEARINGS.closedA.id}/${c}` }),
+      probeRequest(ctx, { method: 'POST', path: `/api/hearings/${HEARINGS.closedA.id}/${c}` }),
     status: 409,
     code: 'CONFLICT',
   })),
   ...(['stop', 'pause', 'resume'] as const).map((c): Probe => ({
     label: `${c} on a scheduled hearing`,
-    request: (ctx) => adminRequest(ctx, { method: 'POST', path: `/api/hearings/${SCHEDULED}/${c}` }),
+    request: (ctx) => probeRequest(ctx, { method: 'POST', path: `/api/hearings/${SCHEDULED}/${c}` }),
     status: 409,
     code: 'CONFLICT',
   })),
   {
     label: 'a marker on a scheduled hearing',
     request: (ctx) =>
-      adminRequest(ctx, {
+      probeRequest(ctx, {
         method: 'POST',
         path: `/api/hearings/${SCHEDULED}/markers`,
         body: { kind: 'note' },
@@ -2119,7 +2154,7 @@ const commandProbes: Probe[] = [
 ];
 
 function getProbe(label: string, pathname: string, expect: { status: number; code: string }): Probe {
-  return { label, request: (ctx) => adminRequest(ctx, { method: 'GET', path: pathname }), ...expect };
+  return { label, request: (ctx) => probeRequest(ctx, { method: 'GET', path: pathname }), ...expect };
 }
 const BAD_POSITIONS = [
   '',
@@ -2231,7 +2266,7 @@ const queryProbes: Probe[] = [
   {
     label: 'disable: a login that is too long',
     request: (ctx) =>
-      adminRequest(ctx, { method: 'POST', path: `/api/admin/users/${'x'.repeat(65)}/disable` }),
+      probeRequest(ctx, { method: 'POST', path: `/api/admin/users/${'x'.repeat(65)}/disable` }),
     ...VALIDATION,
   },
   ...['x', 'cp-x', '..%2Fx', `cp-${'A'.repeat(36)}`, `cp-${'0'.repeat(37)}`, `cp-${'0'.repeat(35)}%00`].map(
@@ -2243,7 +2278,7 @@ const queryProbes: Probe[] = [
   }),
   ...['no-such-user', '..%2Fx', '%00'].map((login): Probe => ({
     label: `disable: the login ${login}`,
-    request: (ctx) => adminRequest(ctx, { method: 'POST', path: `/api/admin/users/${login}/disable` }),
+    request: (ctx) => probeRequest(ctx, { method: 'POST', path: `/api/admin/users/${login}/disable` }),
     status: 404,
     code: 'NOT_FOUND',
   })),
@@ -2327,12 +2362,15 @@ beforeAll(async () => {
     [HEARINGS.openB.id, { caseId: 'case-b', judgeLogin: 'judge-b', caseNumber: '2-0002/2026' }],
     [SCHEDULED, { caseId: 'demo-case', judgeLogin: 'demo-judge', caseNumber: '2-0001/2026' }],
   ] as const)
-    await adminCall(stack, 'POST', '/api/hearings', {
+    // Made by the court's service, not through a secretary's form: the tables expect these
+    // hearings to have no secretary (demo-secretary is nobody's staff here).
+    await running.hub!.hearings.create({
       id,
       courtroomId: 'demo-room',
       title: 'Security suite',
       judge: 'Judge',
       visibility: 'open',
+      language: 'ru',
       ...extra,
     });
   await recordThroughApi(stack, HEARINGS.openB.id, RECORD_SECONDS);

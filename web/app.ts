@@ -8,7 +8,6 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../core/index.ts';
 import { securityHeaders, type Auth } from './auth/index.ts';
-import { requireAdminToken } from './middlewares/admin-auth.ts';
 import { errorHandler, notFoundHandler } from './middlewares/problem.ts';
 import { healthRoutes, type BackendProbe } from './routes/health.routes.ts';
 
@@ -20,7 +19,8 @@ export interface AppOptions {
   /** The hub's API; absent for a worker's health-only app. */
   api?: {
     auth: Auth;
-    adminToken: string;
+    /** Lets the administrator's API token in as the `api-token` account (auth/api-token.ts). */
+    tokenGate: RequestHandler;
     /** Routers that need no session (pages, hub-signed objects: the signature is the authorisation). */
     publicRoutes: RequestHandler[];
     /** The API's routers, behind a session or the administrator token. */
@@ -36,19 +36,13 @@ export interface AppOptions {
   };
 }
 
-/** The API's gate: a live session, or else the administrator token (scripts). */
-function sessionOrAdminToken(adminToken: string): RequestHandler {
-  const admin = requireAdminToken(adminToken);
-  return (req, res, next) => (req.user ? next() : admin(req, res, next));
-}
-
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(options.api?.auth.securityHeaders ?? securityHeaders());
   const api = options.api;
-  const gate = api ? sessionOrAdminToken(api.adminToken) : null;
+  const gate = api ? api.tokenGate : null;
   if (api && gate)
     for (const hot of api.hotRoutes ?? []) app.get(hot.path, api.auth.authenticate, gate, hot.handler);
   app.use(express.json({ limit: '256kb' }));

@@ -13,12 +13,24 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { openBackends, type Backends } from '../../cli/backends.ts';
 import { createLogger, loadConfig, type Logger } from '../../core/index.ts';
-import type { CatalogDialect } from '../../storage/index.ts';
-import { createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+import type { CatalogDialect, UserRole } from '../../storage/index.ts';
+import { createHub, hashNodeToken, hashPassword, type Hub } from '../../web/index.ts';
 import { dropPgSchema } from './catalog.ts';
 import { TEST_PG_URL, runId } from './services.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-7c1e0f';
+/** The password of every account `person()` makes. */
+export const PERSON_PASSWORD = 'harness-person-password-31d';
+
+/** A logged-in account: `api` sends its session cookie, and the CSRF token on writes. */
+export interface PersonClient {
+  id: string;
+  login: string;
+  role: UserRole;
+  cookie: string;
+  csrf: string;
+  api(pathname: string, init?: RequestInit): Promise<Response>;
+}
 
 /** One parsed pino line. */
 export interface LogLine {
@@ -76,6 +88,13 @@ export interface TestHub {
   snapshot(): Promise<CatalogSnapshot>;
   /** `fetch` against the hub with the administrator token (unless `token` says otherwise). */
   api(pathname: string, init?: RequestInit & { token?: string | null }): Promise<Response>;
+  /**
+   * Makes an account of `role` (in `courtIds`, for operators and secretaries) with
+   * PERSON_PASSWORD, logs it in, and returns its client.
+   */
+  person(role: UserRole, options?: { login?: string; courtIds?: string[] }): Promise<PersonClient>;
+  /** Logs in an existing account. */
+  logIn(login: string, password?: string): Promise<PersonClient>;
   /** Where the fs driver keeps an object's bytes. */
   objectDataFile(key: string): string;
   close(): Promise<void>;
@@ -119,6 +138,35 @@ export async function startTestHub(
   const { port } = server.address() as { port: number };
 
   const db = backends.catalog.db;
+  const base = `http://127.0.0.1:${port}`;
+  let personCount = 0;
+  let passwordHash: Promise<string> | null = null;
+  const logIn = async (login: string, password = PERSON_PASSWORD): Promise<PersonClient> => {
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login, password }),
+    });
+    if (res.status !== 200) throw new Error(`log-in of ${login} failed: ${res.status} ${await res.text()}`);
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .find((c) => c.startsWith('hattama_session='))!;
+    const body = (await res.json()) as { csrfToken: string; user: { id: string; role: UserRole } };
+    return {
+      id: body.user.id,
+      login,
+      role: body.user.role,
+      cookie,
+      csrf: body.csrfToken,
+      api(pathname, init = {}) {
+        const headers = new Headers(init.headers);
+        headers.set('cookie', cookie);
+        if ((init.method ?? 'GET') !== 'GET') headers.set('x-csrf-token', body.csrfToken);
+        return fetch(`${base}${pathname}`, { ...init, headers });
+      },
+    };
+  };
   return {
     dataDir,
     backends,
@@ -144,6 +192,26 @@ export async function startTestHub(
       if (token !== null) headers.set('authorization', `Bearer ${token}`);
       return fetch(`http://127.0.0.1:${port}${pathname}`, { ...rest, headers });
     },
+    async person(role, options = {}) {
+      const login = options.login ?? `${role}-${++personCount}`;
+      const now = backends.clock.now();
+      passwordHash ??= hashPassword(PERSON_PASSWORD);
+      const id = `u-${login}`;
+      await backends.repos.users.insert({
+        id,
+        login,
+        display_name: `Test ${login}`,
+        role,
+        password_hash: await passwordHash,
+        locale: 'en',
+        disabled_at: null,
+        created_at: now,
+        updated_at: now,
+      });
+      for (const court of options.courtIds ?? []) await backends.repos.users.addCourt(id, court, now);
+      return logIn(login);
+    },
+    logIn,
     objectDataFile(key) {
       return `${path.join(config.objectsDir, 'objects', ...key.split('/'))}@/data`;
     },

@@ -84,3 +84,4 @@ export function authOptionsFromConfig(
     mediaOrigins: config.objects === 's3' && config.s3Endpoint ? [config.s3Endpoint] : [],
   };
 }
+export * from './api-token.ts';

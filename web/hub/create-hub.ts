@@ -18,7 +18,14 @@ import {
   type Repositories,
 } from '../../storage/index.ts';
 import { createApp } from '../app.ts';
-import { authOptionsFromConfig, createAuth, type Auth, type AuthOptions } from '../auth/index.ts';
+import {
+  apiTokenGate,
+  authOptionsFromConfig,
+  createAuth,
+  ensureApiTokenAccount,
+  type Auth,
+  type AuthOptions,
+} from '../auth/index.ts';
 import { openApiRoutes } from '../openapi/index.ts';
 import { adminRoutes } from '../routes/admin.routes.ts';
 import { auditRoutes } from '../routes/audit.routes.ts';
@@ -83,6 +90,11 @@ export function createHub(options: HubOptions): Hub {
   const audit = new AuditLog(o.repos.auditLog, o.clock);
   // The services that answer authorised requests read through the cache; writes pass through.
   const reads = cachedReads(o.repos, o.catalogChanges ?? UNTRACKED_CHANGES);
+  // The administrator token acts as this account (auth/api-token.ts); made once.
+  const tokenAccount = ensureApiTokenAccount({ repos: o.repos, clock: o.clock });
+  tokenAccount.catch((error: unknown) =>
+    o.logger.error({ err: error }, 'could not make the api-token account; the token is refused'),
+  );
   const gateway = new RecorderGateway({ repos: o.repos, clock: o.clock, logger: o.logger });
   const auth = createAuth({
     repos: reads,
@@ -161,7 +173,7 @@ export function createHub(options: HubOptions): Hub {
     role: o.role,
     api: {
       auth,
-      adminToken: o.adminToken,
+      tokenGate: apiTokenGate({ token: o.adminToken, audit, accountReady: tokenAccount }),
       publicRoutes: [
         openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' }),
         uiRoutes({ hlsJsPath: hlsJsFile() }),

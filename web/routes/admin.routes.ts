@@ -11,6 +11,7 @@ import type { AuditLog, CaseParticipant, Repositories } from '../../storage/inde
 import { UserAccounts } from '../auth/index.ts';
 import { hashTerminalToken, type AccessService } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 // Strict: an unknown field is refused, not silently dropped (see createHearingSchema).
@@ -60,15 +61,14 @@ export function adminRoutes(d: {
 }): Router {
   const r = Router();
   const manage = async (req: Request, target: string) => {
-    if (req.user)
-      await d.access.require({
-        user: req.user,
-        hearing: null,
-        action: 'admin.manage',
-        origin: originOf(req),
-        target,
-        audit: true,
-      });
+    await d.access.require({
+      user: personOf(req),
+      hearing: null,
+      action: 'admin.manage',
+      origin: originOf(req),
+      target,
+      audit: true,
+    });
   };
   /**
    * Cases and participants are the secretary's work as much as the administrator's; who
@@ -80,15 +80,14 @@ export function adminRoutes(d: {
     action: 'case.read' | 'case.prepare',
     target?: string,
   ) => {
-    if (req.user)
-      await d.access.requireCase({ user: req.user, theCase, action, origin: originOf(req), target });
+    await d.access.requireCase({ user: personOf(req), theCase, action, origin: originOf(req), target });
   };
   const accounts = (req: Request) =>
     new UserAccounts({
       repos: d.repos,
       clock: d.clock,
       audit: d.audit,
-      actor: req.user?.login ?? 'administrator',
+      actor: personOf(req).login,
     });
 
   r.get('/api/courtrooms', async (_req, res) => {
@@ -139,9 +138,9 @@ export function adminRoutes(d: {
   });
 
   r.get('/api/cases', async (req, res) => {
-    // Each user sees the cases the policy lets them read; the admin token sees all.
+    // Each person sees the cases the policy lets them read.
     const all = await d.repos.cases.listCases();
-    const cases = req.user ? await d.access.readableCases(req.user, all) : all;
+    const cases = await d.access.readableCases(personOf(req), all);
     res.json({
       cases: cases.map((c) => ({ id: c.id, number: c.number, category: c.category, courtId: c.court_id })),
     });
@@ -199,8 +198,8 @@ export function adminRoutes(d: {
     if (!(await d.repos.cases.insertParticipant(participant)))
       throw new ConflictError('this participant is already on the case');
     await d.audit.append({
-      actor: req.user?.login ?? 'administrator',
-      role: req.user?.role ?? null,
+      actor: personOf(req).login,
+      role: personOf(req).role,
       action: 'case.participant.add',
       target: `${id} ${input.capacity} ${input.userLogin ?? input.name}`,
       verdict: 'info',

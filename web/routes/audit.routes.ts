@@ -5,6 +5,7 @@ import { isoTime } from '../../core/index.ts';
 import type { AuditEntry, Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const auditQuerySchema = z.object({
@@ -58,14 +59,13 @@ export function auditRoutes(d: { repos: Repositories; access: AccessService }): 
   const r = Router();
   r.get('/api/audit', async (req, res) => {
     const q = parseOrThrow(auditQuerySchema, req.query, 'audit filter');
-    if (req.user)
-      await d.access.require({
-        user: req.user,
-        hearing: null,
-        action: 'audit.read',
-        origin: originOf(req),
-        target: JSON.stringify(q),
-      });
+    await d.access.require({
+      user: personOf(req),
+      hearing: null,
+      action: 'audit.read',
+      origin: originOf(req),
+      target: JSON.stringify(q),
+    });
     const from = q.from ? Date.parse(q.from) : -Infinity;
     const to = q.to ? Date.parse(q.to) : Infinity;
     const entries = (

@@ -12,6 +12,7 @@ import type { AuditLog, JobQueue, ObjectStore, Repositories } from '../../storag
 import type { AccessService } from '../../court/index.ts';
 import type { HearingsService } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const copyRequestSchema = z
@@ -40,22 +41,20 @@ export function copiesRoutes(d: {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'hearing id');
     const input = parseOrThrow(copyRequestSchema, req.body ?? {}, 'copy request');
     const hearing = await d.hearings.get(id);
-    const decision = req.user
-      ? await d.access.require({
-          user: req.user,
-          hearing,
-          action: 'recording.download',
-          origin: originOf(req),
-          target: `${input.from ?? '-'}/${input.to ?? '-'}`,
-        })
-      : { excludeRanges: [] };
+    const decision = await d.access.require({
+      user: personOf(req),
+      hearing,
+      action: 'recording.download',
+      origin: originOf(req),
+      target: `${input.from ?? '-'}/${input.to ?? '-'}`,
+    });
     const copyId = `cp-${crypto.randomUUID()}`;
-    const viewerName = req.user?.displayName ?? 'Administrator';
+    const viewerName = personOf(req).displayName;
     const now = d.clock.now();
     await d.repos.copies.insert({
       id: copyId,
       hearing_id: id,
-      viewer_user_id: req.user?.id ?? null,
+      viewer_user_id: personOf(req).id,
       viewer_name: viewerName,
       from_ms: input.from ? Date.parse(input.from) : null,
       to_ms: input.to ? Date.parse(input.to) : null,
@@ -75,7 +74,7 @@ export function copiesRoutes(d: {
         copyId,
         hearingId: id,
         viewerName,
-        viewerUserId: req.user?.id ?? 'administrator',
+        viewerUserId: personOf(req).id,
         ...(input.from ? { fromMs: Date.parse(input.from) } : {}),
         ...(input.to ? { toMs: Date.parse(input.to) } : {}),
         excludeRanges: [...decision.excludeRanges],
@@ -95,20 +94,19 @@ export function copiesRoutes(d: {
     const copy = await d.repos.copies.find(copyId);
     if (!copy) throw new NotFoundError(`copy ${copyId} does not exist`);
     // A copy is personal (it carries its requester's name as a watermark): the policy's decideCopy.
-    if (req.user) await d.access.requireCopy({ user: req.user, copy, origin: originOf(req) });
+    await d.access.requireCopy({ user: personOf(req), copy, origin: originOf(req) });
     let links: { mp4Url: string; noticeUrl: string } | null = null;
     if (copy.state === 'ready' && copy.mp4_key && copy.txt_key) {
       // Links go out only while the requester may still download the recording: access
       // withdrawn since (an assignment ended, a party removed, a closed hearing asked for
       // off site) withdraws the copy's links too.
-      if (req.user)
-        await d.access.require({
-          user: req.user,
-          hearing: await d.hearings.get(copy.hearing_id),
-          action: 'recording.download',
-          origin: originOf(req),
-          target: copy.id,
-        });
+      await d.access.require({
+        user: personOf(req),
+        hearing: await d.hearings.get(copy.hearing_id),
+        action: 'recording.download',
+        origin: originOf(req),
+        target: copy.id,
+      });
       const base = `hearing-${copy.hearing_id}-${copyId.slice(3, 11)}`;
       links = {
         mp4Url: await d.objects.presignGet(copy.mp4_key, {
@@ -121,8 +119,8 @@ export function copiesRoutes(d: {
         }),
       };
       await d.audit.append({
-        actor: req.user?.login ?? 'administrator',
-        role: req.user?.role ?? null,
+        actor: personOf(req).login,
+        role: personOf(req).role,
         action: 'copy.download',
         hearingId: copy.hearing_id,
         target: `${copy.mp4_key} sha256=${copy.sha256}`,

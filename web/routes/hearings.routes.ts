@@ -25,8 +25,9 @@ import {
   type HearingsService,
 } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import { AccessRefusedError, seesSealedRanges, type Action } from '../../court/index.ts';
+import { seesSealedRanges, type Action } from '../../court/index.ts';
 
 export const idParam = z.object({ id: idSchema });
 export const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
@@ -83,20 +84,19 @@ export interface HearingsRoutesDeps {
 export function hearingsRoutes(d: HearingsRoutesDeps): Router {
   const r = Router();
 
-  /** For a logged-in user: refuses (403, audited) unless the policy allows. Admin token: allowed. */
+  /** Refuses (403, audited) unless the policy allows this person the action. */
   const check = async (req: Request, hearing: Hearing | null, action: Action, target?: string) =>
-    req.user
-      ? d.access.require({ user: req.user, hearing, action, origin: originOf(req), target })
-      : { allow: true as const, excludeRanges: [] };
+    d.access.require({ user: personOf(req), hearing, action, origin: originOf(req), target });
 
   r.post('/api/hearings', async (req, res) => {
     const input = parseOrThrow(createHearingSchema, req.body, 'hearing');
-    if (req.user) {
+    const person = personOf(req);
+    {
       const room = await d.repos.courts.findCourtroom(input.courtroomId);
       if (!room)
         throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
       await d.access.require({
-        user: req.user,
+        user: person,
         origin: originOf(req),
         action: 'hearing.create',
         hearing: {
@@ -117,31 +117,28 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
           created_at: 0,
           updated_at: 0,
           judge_user_id: null,
-          secretary_user_id: req.user.id,
+          secretary_user_id: person.id,
         },
       });
     }
-    const created = await d.hearings.create(input, req.user ? { secretaryUserId: req.user.id } : {});
+    const created = await d.hearings.create(input, { secretaryUserId: person.id });
     res.status(201).json(hearingView(created));
   });
 
   r.get('/api/hearings', async (req, res) => {
     const all = await d.repos.hearings.list();
-    if (!req.user) {
-      res.json({ hearings: all.map(hearingView) });
-      return;
-    }
+    const person = personOf(req);
     const visible = [];
     for (const h of all) {
       const view = await d.access.decide({
-        user: req.user,
+        user: person,
         hearing: h,
         action: 'hearing.view',
         origin: originOf(req),
       });
       if (!view.allow) continue;
       const play = await d.access.decide({
-        user: req.user,
+        user: person,
         hearing: h,
         action: 'recording.play',
         origin: originOf(req),
@@ -159,10 +156,14 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const hearing = await d.hearings.get(id);
     await check(req, hearing, 'hearing.view');
-    const play = req.user
-      ? await d.access.decide({ user: req.user, hearing, action: 'recording.play', origin: originOf(req) })
-      : null;
-    const excluded = play?.allow ? play.excludeRanges : [];
+    const person = personOf(req);
+    const play = await d.access.decide({
+      user: person,
+      hearing,
+      action: 'recording.play',
+      origin: originOf(req),
+    });
+    const excluded = play.allow ? play.excludeRanges : [];
     const inExcluded = (ms: number) => excluded.some((r) => ms >= r.startMs && ms < r.endMs);
     const segments = await d.repos.segments.listByHearing(id);
     const speakers = await d.repos.speakers.speakersOfHearing(id);
@@ -194,12 +195,10 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
         text: m.text,
         author: m.author,
       }));
-    const staff =
-      !req.user ||
-      seesSealedRanges(
-        { userId: req.user.id },
-        { judgeUserId: hearing.judge_user_id, secretaryUserId: hearing.secretary_user_id },
-      );
+    const staff = seesSealedRanges(
+      { userId: person.id },
+      { judgeUserId: hearing.judge_user_id, secretaryUserId: hearing.secretary_user_id },
+    );
     const sealedRanges = staff
       ? (await d.repos.sealedRanges.listByHearing(id)).map((r) => ({
           id: r.id,
@@ -214,10 +213,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
       speakers: speakers.map(speakerView),
       markers,
       ...(sealedRanges ? { sealedRanges } : {}),
-      access:
-        play === null || play.allow
-          ? { play: true }
-          : { play: false, reason: play.reason, message: play.message },
+      access: play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
     });
   });
 
@@ -235,12 +231,12 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const input = parseOrThrow(speakersSchema, req.body, 'microphone mapping');
     const hearing = await d.hearings.get(id);
     await check(req, hearing, 'hearing.edit', 'speakers');
-    const actor = req.user?.login ?? 'administrator';
+    const actor = personOf(req).login;
     const speakers = await d.hearings.setSpeakers(hearing, input, actor);
     // Who speaks into which microphone decides whose words a transcript shows: access data.
     await d.audit.append({
       actor,
-      role: req.user?.role ?? null,
+      role: personOf(req).role,
       action: 'hearing.speakers.set',
       hearingId: id,
       target:
@@ -258,20 +254,13 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
     const input = parseOrThrow(markerInputSchema, req.body, 'marker');
     const hearing = await d.hearings.get(id);
     await check(req, hearing, 'marker.add');
-    res.status(201).json(await d.hearings.addMarker(id, input, req.user?.login ?? 'administrator'));
+    res.status(201).json(await d.hearings.addMarker(id, input, personOf(req).login));
   });
 
   r.post('/api/hearings/:id/sealed-ranges', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
     const input = parseOrThrow(sealSchema, req.body, 'sealed range');
     const hearing = await d.hearings.get(id);
-    // A sealed range names the judge who sealed it (created_by is an account): the
-    // administrator token is nobody's ruling and may not seal.
-    if (!req.user)
-      throw new AccessRefusedError(
-        'role-cannot',
-        "sealing part of a hearing is its judge's ruling; log in as the judge",
-      );
     await check(req, hearing, 'range.seal', `${input.start}/${input.end}`);
     const range = {
       id: crypto.randomUUID(),
@@ -279,7 +268,7 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
       start_ms: Date.parse(input.start),
       end_ms: Date.parse(input.end),
       reason: input.reason,
-      created_by: req.user.id,
+      created_by: personOf(req).id,
       created_at: d.clock.now(),
     };
     await d.repos.sealedRanges.insert(range);

@@ -12,6 +12,7 @@ import type { AuthUser } from '../auth/index.ts';
 import type { AccessService } from '../../court/index.ts';
 import type { HearingsService } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 import {
   HLS_CONTENT_TYPE,
@@ -74,15 +75,13 @@ export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
   const cache = new HearingMediaCache();
 
   async function mediaFor(req: Request, hearing: Hearing, target: string): Promise<HearingMedia> {
-    const decision = req.user
-      ? await d.access.require({
-          user: req.user,
-          hearing,
-          action: 'recording.play',
-          origin: originOf(req),
-          target,
-        })
-      : { excludeRanges: [] as { startMs: number; endMs: number }[] };
+    const decision = await d.access.require({
+      user: personOf(req),
+      hearing,
+      action: 'recording.play',
+      origin: originOf(req),
+      target,
+    });
     const rows = await cache.get(hearing, async () => ({
       tracks: await d.repos.hearings.listTracks(hearing.id),
       segments: await d.repos.segments.listByHearing(hearing.id),

@@ -7,6 +7,7 @@ import type { Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../../court/index.ts';
 import { hashNodeToken, type RecorderGateway } from '../hub/recorder-gateway.ts';
 import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 
 export const createNodeSchema = z.strictObject({
@@ -24,24 +25,22 @@ export function recordersRoutes(d: {
   const r = Router();
   /** Who watches the recorders and who manages their tokens is the policy's (recorders.watch, admin.manage). */
   const watch = async (req: Request) => {
-    if (req.user)
-      await d.access.require({
-        user: req.user,
-        hearing: null,
-        action: 'recorders.watch',
-        origin: originOf(req),
-      });
+    await d.access.require({
+      user: personOf(req),
+      hearing: null,
+      action: 'recorders.watch',
+      origin: originOf(req),
+    });
   };
   const manage = async (req: Request, target: string) => {
-    if (req.user)
-      await d.access.require({
-        user: req.user,
-        hearing: null,
-        action: 'admin.manage',
-        origin: originOf(req),
-        target,
-        audit: true,
-      });
+    await d.access.require({
+      user: personOf(req),
+      hearing: null,
+      action: 'admin.manage',
+      origin: originOf(req),
+      target,
+      audit: true,
+    });
   };
 
   r.get('/api/recorders', async (req, res) => {
