@@ -229,7 +229,7 @@ export const CONFIG_KEYS = {
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
     default: undefined,
     unit: 'string',
-    doc: 'Bearer token for the administrative API until user accounts exist; generated if unset.',
+    doc: 'Bearer token for scripts: acts as the audited administrator account api-token (courts, accounts, recorder nodes; no evidence); generated if unset.',
     secret: true,
   }),
   courtNetworks: key({

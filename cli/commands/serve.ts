@@ -315,12 +315,15 @@ export async function serveCommand(role: Role): Promise<void> {
   const lines = [
     running.url ? `Hattama (${role}) is listening on ${running.url}` : `Hattama (${role}) is running`,
   ];
-  if (running.adminTokenFile) lines.push(`API token (Authorization: Bearer …): ${running.adminTokenFile}`);
+  if (running.adminTokenFile)
+    lines.push(
+      `Administrator API token (Authorization: Bearer …; acts as the audited account api-token): ${running.adminTokenFile}`,
+    );
   if (role === 'all')
     lines.push(
-      `Demo courtroom "${DEMO.courtroomId}" with recorder "${config.recorderId}". Try:`,
-      `  curl -H "Authorization: Bearer $(cat ${running.adminTokenFile ?? '<token>'})" -H 'content-type: application/json' \\`,
-      `    -d '{"courtroomId":"${DEMO.courtroomId}","caseNumber":"2-1/2026","title":"Demo","judge":"Judge"}' ${running.url}/api/hearings`,
+      `Demo courtroom "${DEMO.courtroomId}" with recorder "${config.recorderId}". The token manages courts, accounts and recorders, e.g.:`,
+      `  curl -H "Authorization: Bearer $(cat ${running.adminTokenFile ?? '<token>'})" ${running.url}/api/recorders`,
+      `Hearings are created and run by the court's secretaries and operators: log in on the pages.`,
     );
   if (running.demoUsers.length > 0) {
     lines.push(`Open ${running.url}/ and log in as one of (passwords are shown only when made):`);
