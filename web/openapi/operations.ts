@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { idSchema } from '../../core/index.ts';
 import { loginBodySchema } from '../auth/index.ts';
-import { createHearingSchema, markerInputSchema, speakersSchema } from '../../court/index.ts';
+import { createHearingSchema, markerInputSchema, sealSchema, speakersSchema } from '../../court/index.ts';
 import { HLS_CONTENT_TYPE } from '../player/index.ts';
 import {
   assignmentSchema,
@@ -22,7 +22,7 @@ import {
 } from '../routes/admin.routes.ts';
 import { auditQuerySchema } from '../routes/audit.routes.ts';
 import { copyRequestSchema } from '../routes/copies.routes.ts';
-import { commandParam, idParam, sealSchema } from '../routes/hearings.routes.ts';
+import { commandParam, idParam } from '../routes/hearings.routes.ts';
 import { fileParam, positionQuery } from '../routes/player.routes.ts';
 import { createNodeSchema } from '../routes/recorders.routes.ts';
 import type { ProblemCode } from './problem-codes.ts';
