@@ -37,6 +37,7 @@ import { recordersRoutes } from '../routes/recorders.routes.ts';
 import { uiRoutes } from '../ui/ui.routes.ts';
 import { hlsJsFile } from '../player/index.ts';
 import { AccessService } from '../../court/index.ts';
+import { AuditReadsService } from '../../court/index.ts';
 import { HearingsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
@@ -181,7 +182,7 @@ export function createHub(options: HubOptions): Hub {
       hotRoutes: [player.playlist],
       routes: [
         player.router,
-        auditRoutes({ repos: o.repos, access }),
+        auditRoutes({ auditReads: new AuditReadsService({ access, repos: o.repos }) }),
         copiesRoutes({
           repos: o.repos,
           objects: o.objects,
