@@ -9,3 +9,4 @@ export * from './hearings.service.ts';
 export * from './segment-registration.ts';
 export * from './copy.job.ts';
 export * from './hearing-desk.service.ts';
+export * from './audit-reads.service.ts';

@@ -12,11 +12,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openBackends, type Backends } from '../../cli/backends.ts';
+import { auditVerifyText, verifyAuditChain } from '../../cli/commands/audit.ts';
 import { createLogger, loadConfig, type Logger } from '../../core/index.ts';
-import type { CatalogDialect, UserRole } from '../../storage/index.ts';
+import type { AuditVerifyResult, CatalogDialect, UserRole } from '../../storage/index.ts';
 import { createHub, hashNodeToken, hashPassword, type Hub } from '../../web/index.ts';
 import { dropPgSchema } from './catalog.ts';
 import { TEST_PG_URL, runId } from './services.ts';
+
+/** A test hub closed with an audit log that `hattama audit verify` would reject. */
+export class AuditChainBrokenError extends Error {
+  constructor(verdict: string) {
+    super(`the test hub's audit log does not verify: ${verdict}`);
+    this.name = 'AuditChainBrokenError';
+  }
+}
 
 export const ADMIN_TOKEN = 'test-admin-token-7c1e0f';
 /** The password of every account `person()` makes. */
@@ -219,9 +228,17 @@ export async function startTestHub(
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await backends.close();
-      if (pgSchema) await dropPgSchema(pgSchema);
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      // Whatever the test did, the hub's audit log must still verify as `hattama audit
+      // verify` would; a broken chain fails the run here, after everything is cleaned up.
+      let audit: AuditVerifyResult | null = null;
+      try {
+        audit = await verifyAuditChain(backends.repos);
+      } finally {
+        await backends.close();
+        if (pgSchema) await dropPgSchema(pgSchema);
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+      if (!audit.ok) throw new AuditChainBrokenError(auditVerifyText(audit));
     },
   };
 }

@@ -13,6 +13,9 @@
  *   it) and clears the account's.
  * - Wrong login, wrong password and disabled account get the same answer in about the
  *   same time (an unknown login is checked against a dummy hash).
+ * - The audit log names the account by its login. A failed attempt is one entry until a
+ *   limit is reached (so at most the address limit of typed logins per address and
+ *   window); past it, only the attempt that crossed the limit is written.
  * - Passwords and tokens are never logged.
  */
 import crypto from 'node:crypto';
@@ -172,13 +175,21 @@ export class SessionService {
         { login: loginValid ? login : null, address, retryAt },
         'log-in refused: too many failures',
       );
-      await this.audit({
-        action: 'auth.login',
-        address,
-        login: loginValid ? login : null,
-        verdict: 'refuse',
-        reason: 'rate-limited',
-      });
+      // Once per limit and window, not once per attempt: a locked-out address could
+      // otherwise write an entry (naming a login of its choice) with every request. The
+      // attempts after it are counted in login_attempts, which the limit reads.
+      const crossed =
+        addr.failures === settings.maxFailuresPerAddress + 1 ||
+        (acct !== null && acct.failures === settings.maxFailuresPerAccount + 1);
+      if (crossed)
+        await this.audit({
+          action: 'auth.login',
+          address,
+          login: loginValid ? login : null,
+          user: loginValid ? await repos.users.findByLogin(login) : undefined,
+          verdict: 'refuse',
+          reason: 'rate-limited',
+        });
       throw new LoginRateLimitedError(retryAt, now);
     }
 
@@ -322,7 +333,9 @@ export class SessionService {
   }): Promise<void> {
     if (!this.d.audit) return;
     await this.d.audit.append({
-      actor: e.user?.id ?? 'anonymous',
+      // The account by its login, as every other entry names a person; an attempt on no
+      // account names nobody (`anonymous`), and its typed login goes to `target` only.
+      actor: e.user?.login ?? 'anonymous',
       role: e.user?.role ?? null,
       action: e.action,
       // Only a well-formed login is recorded: people sometimes type a password there.

@@ -38,6 +38,8 @@ import { uiRoutes } from '../ui/ui.routes.ts';
 import { hlsJsFile } from '../player/index.ts';
 import { AccessService } from '../../court/index.ts';
 import { HearingDeskService, HearingsService } from '../../court/index.ts';
+import { AuditReadsService } from '../../court/index.ts';
+import { HearingsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from '../../court/index.ts';
@@ -181,7 +183,7 @@ export function createHub(options: HubOptions): Hub {
       hotRoutes: [player.playlist],
       routes: [
         player.router,
-        auditRoutes({ repos: o.repos, access }),
+        auditRoutes({ auditReads: new AuditReadsService({ access, repos: o.repos }) }),
         copiesRoutes({
           repos: o.repos,
           objects: o.objects,

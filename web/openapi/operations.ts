@@ -419,7 +419,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
     query: auditQuerySchema,
     responses: {
       200: {
-        description: 'The newest `limit` entries that match, oldest first.',
+        description:
+          'The newest `limit` entries that match every filter, oldest first; `caseNumber` matches the hearings of that number (as typed on the hearing or of the linked case). For older entries ask again with `before` set to `nextBefore`.',
         schema: 'AuditEntries',
         content: { 'text/csv': { type: 'string' } },
       },

@@ -152,7 +152,11 @@ export const auditEntrySchema = z.object({
   hash: z.string(),
 });
 
-export const auditEntriesSchema = z.object({ entries: z.array(auditEntrySchema) });
+export const auditEntriesSchema = z.object({
+  entries: z.array(auditEntrySchema),
+  /** Pass as `before` for the next older page; null when this page reached the oldest match. */
+  nextBefore: z.number().int().min(1).nullable(),
+});
 
 export const courtSchema = z.object({ id: z.string(), name: z.string() });
 export const courtListSchema = z.object({ courts: z.array(courtSchema) });

@@ -1,9 +1,9 @@
 /** The auditor's view of the audit log: filters, and a CSV export. Reading it is itself audited. */
 import { Router } from 'express';
 import { z } from 'zod';
-import { isoTime } from '../../core/index.ts';
-import type { AuditEntry, Repositories } from '../../storage/index.ts';
-import type { AccessService } from '../../court/index.ts';
+import { isoTime, lineSchema } from '../../core/index.ts';
+import type { AuditEntry } from '../../storage/index.ts';
+import type { AuditReadsService } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
 import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
@@ -11,11 +11,14 @@ import { parseOrThrow } from '../middlewares/validate.ts';
 export const auditQuerySchema = z.object({
   hearingId: z.string().max(64).optional(),
   actor: z.string().max(64).optional(),
+  caseNumber: lineSchema(64).optional(),
   verdict: z.enum(['allow', 'refuse', 'info']).optional(),
   from: z.iso.datetime({ offset: false }).optional(),
   to: z.iso.datetime({ offset: false }).optional(),
   format: z.enum(['json', 'csv']).default('json'),
   limit: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** Only entries older than this `seq`: the `nextBefore` of the previous page. */
+  before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 const COLUMNS = [
@@ -55,25 +58,25 @@ export function csvCell(value: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-export function auditRoutes(d: { repos: Repositories; access: AccessService }): Router {
+export function auditRoutes(d: { auditReads: AuditReadsService }): Router {
   const r = Router();
   r.get('/api/audit', async (req, res) => {
     const q = parseOrThrow(auditQuerySchema, req.query, 'audit filter');
-    await d.access.require({
-      user: personOf(req),
-      hearing: null,
-      action: 'audit.read',
+    const page = await d.auditReads.read({
+      person: personOf(req),
       origin: originOf(req),
-      target: JSON.stringify(q),
+      query: {
+        hearingId: q.hearingId,
+        actor: q.actor,
+        verdict: q.verdict,
+        caseNumber: q.caseNumber,
+        fromMs: q.from === undefined ? undefined : Date.parse(q.from),
+        toMs: q.to === undefined ? undefined : Date.parse(q.to),
+        beforeSeq: q.before,
+        limit: q.limit,
+      },
     });
-    const from = q.from ? Date.parse(q.from) : -Infinity;
-    const to = q.to ? Date.parse(q.to) : Infinity;
-    const entries = (
-      await d.repos.auditLog.list({ hearingId: q.hearingId, actor: q.actor, verdict: q.verdict })
-    )
-      .filter((e) => e.at_ms >= from && e.at_ms < to)
-      .slice(-q.limit)
-      .map(view);
+    const entries = page.entries.map(view);
     if (q.format === 'csv') {
       const lines = [COLUMNS.join(','), ...entries.map((e) => COLUMNS.map((c) => csvCell(e[c])).join(','))];
       res
@@ -82,7 +85,7 @@ export function auditRoutes(d: { repos: Repositories; access: AccessService }): 
         .send(`${lines.join('\r\n')}\r\n`);
       return;
     }
-    res.json({ entries });
+    res.json({ entries, nextBefore: page.nextBeforeSeq });
   });
   return r;
 }

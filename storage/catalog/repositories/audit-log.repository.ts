@@ -102,4 +102,58 @@ export class AuditLogRepository {
     if (filter.verdict !== undefined) q = q.where('verdict', '=', filter.verdict);
     return q.orderBy('seq').execute();
   }
+
+  /**
+   * The auditor's page: the newest `limit` entries that match every filter given and come
+   * before `beforeSeq`, in chain order. Everything is filtered in SQL (the log grows by
+   * thousands of entries a day); the next older page starts before the first entry here.
+   * A case number matches the hearings of that number and the hearings of the case(s)
+   * numbered so (`hearings.case_number` is what the secretary typed; `cases.number` is
+   * the case a hearing was later linked to).
+   */
+  async search(filter: AuditSearch): Promise<AuditEntry[]> {
+    let q = this.db.selectFrom('audit_log').selectAll();
+    if (filter.hearingId !== undefined) q = q.where('hearing_id', '=', filter.hearingId);
+    if (filter.actor !== undefined) q = q.where('actor', '=', filter.actor);
+    if (filter.verdict !== undefined) q = q.where('verdict', '=', filter.verdict);
+    if (filter.fromMs !== undefined) q = q.where('at_ms', '>=', filter.fromMs);
+    if (filter.toMs !== undefined) q = q.where('at_ms', '<', filter.toMs);
+    if (filter.beforeSeq !== undefined) q = q.where('seq', '<', filter.beforeSeq);
+    const caseNumber = filter.caseNumber;
+    if (caseNumber !== undefined)
+      q = q.where('hearing_id', 'in', (db) =>
+        db
+          .selectFrom('hearings')
+          .select('hearings.id')
+          .where((eb) =>
+            eb.or([
+              eb('hearings.case_number', '=', caseNumber),
+              eb(
+                'hearings.case_id',
+                'in',
+                eb.selectFrom('cases').select('cases.id').where('cases.number', '=', caseNumber),
+              ),
+            ]),
+          ),
+      );
+    const newestFirst = await q.orderBy('seq', 'desc').limit(filter.limit).execute();
+    return newestFirst.reverse();
+  }
+}
+
+/** What the auditor may filter the log by; every field narrows the result. */
+export interface AuditSearch {
+  hearingId?: string | undefined;
+  actor?: string | undefined;
+  verdict?: AuditEntry['verdict'] | undefined;
+  /** The case number of the hearings the entries are about. */
+  caseNumber?: string | undefined;
+  /** Entries at or after this time (ms since the epoch). */
+  fromMs?: number | undefined;
+  /** Entries before this time (ms since the epoch). */
+  toMs?: number | undefined;
+  /** Entries before this one: the paging cursor. */
+  beforeSeq?: number | undefined;
+  /** At most this many, the newest of those that match. */
+  limit: number;
 }
