@@ -39,7 +39,6 @@ import { hlsJsFile } from '../player/index.ts';
 import { AccessService } from '../../court/index.ts';
 import { HearingDeskService, HearingsService } from '../../court/index.ts';
 import { AuditReadsService } from '../../court/index.ts';
-import { HearingsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from '../../court/index.ts';
