@@ -41,6 +41,7 @@ import { HearingsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from '../../court/index.ts';
+import { CopiesService } from '../../court/index.ts';
 
 export interface HubOptions {
   repos: Repositories;
@@ -183,14 +184,16 @@ export function createHub(options: HubOptions): Hub {
         player.router,
         auditRoutes({ repos: o.repos, access }),
         copiesRoutes({
-          repos: o.repos,
-          objects: o.objects,
-          queue: o.queue,
-          hearings,
-          access,
-          audit,
-          clock: o.clock,
-          expirySeconds: o.presignExpirySeconds,
+          copies: new CopiesService({
+            repos: o.repos,
+            access,
+            objects: o.objects,
+            queue: o.queue,
+            audit,
+            clock: o.clock,
+            logger: o.logger,
+            expirySeconds: o.presignExpirySeconds,
+          }),
         }),
         adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
