@@ -1,5 +1,5 @@
 /**
- * The `copy.make` job (STYLE.md 2, thin): load the copy and its hearing; if either is
+ * The `copy.make` job, kept thin: load the copy and its hearing; if either is
  * gone, log and return; otherwise the copies service makes it, deciding again who may
  * have what (copies.service.ts). The payload carries ids only: nothing decided when the
  * copy was asked for is trusted when it is made.
