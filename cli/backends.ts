@@ -21,7 +21,7 @@ import {
   type ObjectStore,
   type Repositories,
 } from '../storage/index.ts';
-import { copyMakeHandler } from '../court/index.ts';
+import { AccessService, CopiesService, copyMakeHandler } from '../court/index.ts';
 import { resolveFfmpegPath } from '../media/index.ts';
 import type { BackendProbe } from '../web/index.ts';
 
@@ -174,16 +174,37 @@ export function jobHandlers(backends: Backends, logger: Logger): JobHandlers {
       logger: logger.child({ job: 'object.verify' }),
     }),
     'copy.make': copyMakeHandler({
-      objects: backends.objects,
-      hearings: backends.repos.hearings,
-      segments: backends.repos.segments,
       copies: backends.repos.copies,
-      audit: new AuditLog(backends.repos.auditLog, backends.clock),
-      ffmpegPath: resolveFfmpegPath(backends.config.ffmpegPath),
-      // On the data disk, not /tmp: a whole hearing's segments and its copy pass through here.
-      workDir: path.join(backends.config.dataDir, 'work', 'copies'),
-      clock: backends.clock,
+      hearings: backends.repos.hearings,
+      service: copiesService(backends, logger.child({ job: 'copy.make' })),
+      media: {
+        ffmpegPath: resolveFfmpegPath(backends.config.ffmpegPath),
+        // On the data disk, not /tmp: a whole hearing's segments and its copy pass through here.
+        workDir: path.join(backends.config.dataDir, 'work', 'copies'),
+      },
       logger: logger.child({ job: 'copy.make' }),
     }),
   };
+}
+
+/** The worker's copies service: it decides again, as the hub does, when a copy is made. */
+function copiesService(backends: Backends, logger: Logger): CopiesService {
+  const audit = new AuditLog(backends.repos.auditLog, backends.clock);
+  const access = new AccessService({
+    repos: backends.repos,
+    audit,
+    clock: backends.clock,
+    logger,
+    courtNetworks: backends.config.courtNetworkList,
+  });
+  return new CopiesService({
+    repos: backends.repos,
+    access,
+    objects: backends.objects,
+    queue: backends.queue,
+    audit,
+    clock: backends.clock,
+    logger,
+    expirySeconds: backends.config.presignExpirySeconds,
+  });
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock, ObjectIntegrityError, createLogger, silentLogger } from '../../core/index.ts';
-import { FsObjectStore, UrlSigner, type ObjectStore } from '../../storage/index.ts';
+import { FsObjectStore, UrlSigner, type Copy, type ObjectStore } from '../../storage/index.ts';
 import { resolveFfmpegPath } from '../ffmpeg/ffmpeg-binary.ts';
 import { FfmpegFailedError } from '../ffmpeg/ffmpeg-runner.ts';
 import { copyMakeHandler } from '../../court/copy.job.ts';
@@ -106,25 +106,21 @@ describe('makeCopy', () => {
 
 describe('the copy.make job', () => {
   it('logs and returns when the hearing is gone', async () => {
-    const listByHearing = vi.fn();
+    const make = vi.fn();
     const lines: string[] = [];
     const logger = createLogger({
       level: 'warn',
       destination: { write: (line: string) => void lines.push(line) },
     });
     const handler = copyMakeHandler({
-      objects,
+      copies: { find: async () => ({ hearing_id: 'h-gone' }) as Copy },
       hearings: { find: async () => undefined },
-      segments: { listByHearing },
-      copies: { update: async () => true },
-      audit: { append: async () => undefined },
-      ffmpegPath: 'ffmpeg',
-      workDir,
-      clock: new FakeClock(),
+      service: { make },
+      media: { ffmpegPath: 'ffmpeg', workDir },
       logger,
     });
     await handler(
-      { copyId: 'c-1', hearingId: 'h-gone', viewerName: 'V', viewerUserId: 'u-1', excludeRanges: [] },
+      { copyId: 'c-1', hearingId: 'h-gone' },
       {
         jobId: 'j-1',
         attempt: 1,
@@ -133,7 +129,7 @@ describe('the copy.make job', () => {
         progress: async () => undefined,
       },
     );
-    expect(listByHearing).not.toHaveBeenCalled();
+    expect(make).not.toHaveBeenCalled();
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
       expect.objectContaining({
         level: 'warn',

@@ -254,7 +254,8 @@ export interface OnsiteTerminalTable {
   revoked_at: number | null;
 }
 
-export type CopyState = 'queued' | 'running' | 'ready' | 'failed';
+/** `voided` (0005): checked again when made or handed out, and withdrawn (void_reason says why). */
+export type CopyState = 'queued' | 'running' | 'ready' | 'failed' | 'voided';
 
 export interface CopyTable {
   id: string;
@@ -272,6 +273,14 @@ export interface CopyTable {
   error: string | null;
   requested_at: number;
   finished_at: number | null;
+  /** 0005: the sealed ranges the copy was made without, JSON `[{ startMs, endMs }]`; null until made. */
+  excluded_ranges: string | null;
+  /** 0005: why a voided copy was withdrawn: a policy refusal reason or `sealed-after-copy`. */
+  void_reason: string | null;
+  void_message: string | null;
+  voided_at: number | null;
+  /** 0005: the address the copy was asked from. */
+  requested_from: string | null;
 }
 
 /**

@@ -11,23 +11,15 @@ export interface JobPayloads {
   /** Re-hash a stored object and compare it with the SHA-256 and size the catalog holds. */
   'object.verify': { key: string; sha256: string; size: number };
   /**
-   * Make a viewer's copy of a hearing (recorder/copy): one MP4 with the lawful-use notice
-   * and a watermark, and the notice as a text file beside it. The enqueuer has applied the
-   * access policy; `excludeRanges` are the sealed parts (UTC epoch ms, half-open) this
-   * viewer may not see. `fromMs`/`toMs` (UTC epoch ms) bound the copy; leave a key out
-   * (not `undefined`: payloads are plain JSON) for that edge of the recording.
-   * `requestedAtMs`, when given, is the time shown as the download time, so a retried job
-   * draws the same watermark as the first attempt.
+   * Make a viewer's copy of a hearing: one MP4 with the lawful-use notice and a watermark,
+   * and the notice as a text file beside it. Ids only: the job reads the copy's record and
+   * decides again with the requester's current rights and the hearing's current sealed
+   * ranges (court copies.service.ts), so nothing decided at request time is trusted. Jobs
+   * queued with the older, longer payload carry these two ids as well and run unchanged.
    */
   'copy.make': {
     copyId: string;
     hearingId: string;
-    viewerName: string;
-    viewerUserId: string;
-    fromMs?: number;
-    toMs?: number;
-    excludeRanges: { startMs: number; endMs: number }[];
-    requestedAtMs?: number;
   };
 }
 

@@ -42,6 +42,7 @@ import { AuditReadsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from '../../court/index.ts';
+import { CopiesService } from '../../court/index.ts';
 
 export interface HubOptions {
   repos: Repositories;
@@ -184,14 +185,16 @@ export function createHub(options: HubOptions): Hub {
         player.router,
         auditRoutes({ auditReads: new AuditReadsService({ access, repos: o.repos }) }),
         copiesRoutes({
-          repos: o.repos,
-          objects: o.objects,
-          queue: o.queue,
-          hearings,
-          access,
-          audit,
-          clock: o.clock,
-          expirySeconds: o.presignExpirySeconds,
+          copies: new CopiesService({
+            repos: o.repos,
+            access,
+            objects: o.objects,
+            queue: o.queue,
+            audit,
+            clock: o.clock,
+            logger: o.logger,
+            expirySeconds: o.presignExpirySeconds,
+          }),
         }),
         adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),

@@ -383,7 +383,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
     tag: 'player',
     summary: 'Ask for a watermarked MP4 copy of the hearing or a time range (party, judge)',
     description:
-      "Queued: a worker makes one MP4 with the lawful-use and personal-data notice (ru/kk/en) as its first seconds and the viewer's name burned in, and the notice as a text file beside it. Sealed parts this viewer may not see are left out. Poll GET /api/copies/{copyId}.",
+      "Queued: a worker makes one MP4 with the lawful-use and personal-data notice (ru/kk/en) as its first seconds and the viewer's name burned in, and the notice as a text file beside it. Sealed parts this viewer may not see are left out. The copy is decided again when it is made, with the requester's rights and the hearing's sealed ranges as they are then: a part sealed since the request is left out, and a requester who may no longer download the recording gets no copy (state voided, voidReason says why). Poll GET /api/copies/{copyId}.",
     access: 'api-write',
     params: idParam,
     paramDescriptions: hearingId,
@@ -401,7 +401,8 @@ export const OPERATIONS: readonly OperationSpec[] = [
     operationId: 'getCopy',
     tag: 'player',
     summary: "A copy's state and progress; once ready, its short-lived links (only for the one who asked)",
-    description: 'Each hand-out of the links is in the audit log with the copy’s SHA-256.',
+    description:
+      'Each hand-out of the links is in the audit log with the copy’s SHA-256. The links go out only while the requester may still download the recording (403 otherwise); a copy that shows a part sealed after it was made is voided instead (state voided, voidReason sealed-after-copy, no links).',
     access: 'api',
     params: z.object({ copyId: z.string().regex(/^cp-[0-9a-f-]{36}$/) }),
     paramDescriptions: { copyId: 'As returned by POST /api/hearings/{id}/copies.' },

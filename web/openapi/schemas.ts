@@ -198,7 +198,8 @@ export const copyRequestedSchema = z.object({ copyId: z.string() });
 export const copySchema = z.object({
   copyId: z.string(),
   hearingId: z.string(),
-  state: z.enum(['queued', 'running', 'ready', 'failed']),
+  /** `voided`: checked again when made or handed out, and withdrawn; `voidReason` says why. */
+  state: z.enum(['queued', 'running', 'ready', 'failed', 'voided']),
   /** Whole percent, while running. */
   progress: z.number().int().min(0).max(100),
   requestedAt: iso,
@@ -206,6 +207,12 @@ export const copySchema = z.object({
   sha256: z.string().nullable(),
   size: int.nullable(),
   error: z.string().nullable(),
+  /**
+   * When voided: why, as a code (an access refusal reason such as `not-a-participant`, or
+   * `sealed-after-copy`, `requester-unknown`) and in words. A voided copy has no links.
+   */
+  voidReason: z.string().nullable(),
+  voidMessage: z.string().nullable(),
   /** When ready: short-lived links to the MP4 and to the notice beside it, for the one who asked. */
   mp4Url: z.string().optional(),
   noticeUrl: z.string().optional(),

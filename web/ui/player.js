@@ -614,6 +614,18 @@ function watchCopy(copyId) {
     progress.value = pct;
     status.dataset.state = copy.state ?? '';
     state.textContent = `${label('copyState', copy.state)} — ${Math.round(pct)} %`;
+    if (copy.state === 'voided') {
+      // Decided again when made or handed out, and withdrawn: no links, and the hub says why.
+      progress.value = 100;
+      result.replaceChildren();
+      showMessage(
+        byTestId('copy-message'),
+        'error',
+        t('copy.failed'),
+        copy.voidMessage ?? copy.voidReason ?? '',
+      );
+      return;
+    }
     if (copy.mp4Url || COPY_DONE.has(copy.state)) {
       progress.value = 100;
       result.replaceChildren(

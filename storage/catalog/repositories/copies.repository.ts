@@ -2,10 +2,14 @@
 import type { CatalogDb } from '../catalog.ts';
 import type { Copy } from '../schema.ts';
 
+/** The columns 0005 added are nullable: a new copy need not give them. */
+type NewCopy = Omit<Copy, CheckColumns> & Partial<Pick<Copy, CheckColumns>>;
+type CheckColumns = 'excluded_ranges' | 'void_reason' | 'void_message' | 'voided_at' | 'requested_from';
+
 export class CopiesRepository {
   constructor(private readonly db: CatalogDb) {}
 
-  async insert(copy: Copy): Promise<void> {
+  async insert(copy: NewCopy): Promise<void> {
     await this.db.insertInto('copies').values(copy).execute();
   }
 
