@@ -38,6 +38,7 @@ import { uiRoutes } from '../ui/ui.routes.ts';
 import { hlsJsFile } from '../player/index.ts';
 import { AccessService } from '../../court/index.ts';
 import { HearingsService } from '../../court/index.ts';
+import { HearingReadsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from '../../court/index.ts';
@@ -195,7 +196,15 @@ export function createHub(options: HubOptions): Hub {
         adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
         // Last: its /api/hearings/:id/:command would otherwise take /copies and the like.
-        hearingsRoutes({ hearings, repos: o.repos, objects: o.objects, access, audit, clock: o.clock }),
+        hearingsRoutes({
+          hearings,
+          reads: new HearingReadsService({ repos: reads, access, objects: o.objects, clock: o.clock }),
+          repos: o.repos,
+          objects: o.objects,
+          access,
+          audit,
+          clock: o.clock,
+        }),
       ],
     },
   });
