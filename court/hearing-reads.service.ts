@@ -9,7 +9,17 @@
  * as before (`AccessService`).
  */
 import { NotFoundError, ValidationError, isoTime, type Clock, type TimeRange } from '../core/index.ts';
-import type { Hearing, HearingState, Marker, ObjectStore, Repositories } from '../storage/index.ts';
+import type { Readable } from 'node:stream';
+import {
+  parseManifest,
+  redactManifest,
+  serializeManifest,
+  type Hearing,
+  type HearingState,
+  type Marker,
+  type ObjectStore,
+  type Repositories,
+} from '../storage/index.ts';
 import type { AccessService } from './access.service.ts';
 import {
   decide,
@@ -227,6 +237,43 @@ export class HearingReadsService {
     return this.d.repos.speakers.speakersOfHearing(id);
   }
 
+  /**
+   * The recording's manifest for a viewer who may play the hearing (`recording.play`,
+   * audited). The hearing's staff and assigned higher-court judges (nothing excluded) get
+   * the stored bytes as they are; a viewer kept from sealed parts gets the same bytes from
+   * a v2 manifest (markers commit to their text, so there is nothing to remove), and from a
+   * v1 manifest a copy whose markers there lose their text (`redactManifest`).
+   */
+  async manifest(
+    user: Person,
+    origin: Origin,
+    id: string,
+  ): Promise<{ body: Readable | Buffer; sha256: string; redacted: boolean }> {
+    const hearing = await this.find(id);
+    const allowed = await this.d.access.require({
+      user,
+      origin,
+      hearing,
+      action: 'recording.play',
+      target: 'manifest.json',
+    });
+    if (!hearing.manifest_key || !hearing.manifest_sha256)
+      throw new NotFoundError('the manifest is written when the stopped hearing is fully delivered');
+    const stored = await this.d.objects.get(hearing.manifest_key);
+    if (allowed.excludeRanges.length === 0)
+      return { body: stored, sha256: hearing.manifest_sha256, redacted: false };
+    const bytes = await readAll(stored);
+    const { manifest, changed } = redactManifest(parseManifest(bytes), (m) =>
+      markerTouches(
+        { at_ms: Date.parse(m.at), end_ms: m.end === null ? null : Date.parse(m.end) },
+        allowed.excludeRanges,
+      ),
+    );
+    return changed
+      ? { body: serializeManifest(manifest).bytes, sha256: hearing.manifest_sha256, redacted: true }
+      : { body: bytes, sha256: hearing.manifest_sha256, redacted: false };
+  }
+
   private async find(id: string): Promise<Hearing> {
     const h = await this.d.repos.hearings.find(id);
     if (!h) throw new NotFoundError(`hearing ${id} does not exist`);
@@ -301,4 +348,10 @@ function parseCursor(cursor: string): { createdAt: number; id: string } {
     // fall through
   }
   throw new ValidationError('cursor is not one this server gave out', { field: 'cursor' });
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }

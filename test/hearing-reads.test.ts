@@ -5,7 +5,19 @@
  * marker at all inside (or reaching into) a sealed part for those below the seal's readers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CatalogDialect, Hearing } from '../storage/index.ts';
+import { sha256Hex } from '../core/index.ts';
+import {
+  MANIFEST_FORMAT_V1,
+  buildManifest,
+  manifestKey,
+  markerTextSha256,
+  parseManifest,
+  serializeManifest,
+  verifyRecording,
+  type CatalogDialect,
+  type Hearing,
+  type Manifest,
+} from '../storage/index.ts';
 import { seedCourt, startTestHub, type PersonClient, type TestHub } from './support/hub-harness.ts';
 import { serviceAvailable } from './support/services.ts';
 
@@ -146,6 +158,38 @@ function suite(dialect: CatalogDialect) {
       await marker('reaching', 8, 11, 'SEALED: a span running into the sealed part');
       await marker('after', 25, null, 'closing words');
     }
+    // h-001's manifest as the hub writes it now; h-009's as a hub wrote it before markers
+    // committed to their text (v1, the text inside).
+    for (const id of [open, closed]) {
+      const h = (await repos.hearings.find(id))!;
+      const manifest = buildManifest({
+        hearing: h,
+        court: (await repos.courts.findCourt('c1'))!,
+        courtroom: (await repos.courts.findCourtroom('r1'))!,
+        tracks: [],
+        segments: [],
+        markers: await repos.markers.listByHearing(id),
+        createdAtMs: now,
+      });
+      const stored: Manifest =
+        id === open
+          ? manifest
+          : {
+              ...manifest,
+              format: MANIFEST_FORMAT_V1,
+              markers: (await repos.markers.listByHearing(id)).map((m) => ({
+                id: m.id,
+                kind: m.kind,
+                at: new Date(m.at_ms).toISOString(),
+                end: m.end_ms === null ? null : new Date(m.end_ms).toISOString(),
+                text: m.text,
+                author: m.author,
+              })),
+            };
+      const { bytes, sha256 } = serializeManifest(stored);
+      await t.backends.objects.put(manifestKey(id), { bytes }, { sha256 });
+      await repos.hearings.update(id, { manifest_key: manifestKey(id), manifest_sha256: sha256 });
+    }
   }, 120_000);
 
   afterAll(async () => t?.close());
@@ -262,6 +306,63 @@ function suite(dialect: CatalogDialect) {
         expect(body.markers.every((m) => typeof m.text === 'string')).toBe(true);
       }
     }
+  });
+
+  const manifestOf = async (client: PersonClient, id: string) => {
+    const res = await client.api(`/api/hearings/${id}/manifest`);
+    expect(res.status, `${client.login} ${id}`).toBe(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    return {
+      bytes,
+      sha256: res.headers.get('x-hattama-sha256'),
+      redacted: res.headers.get('x-hattama-manifest'),
+    };
+  };
+
+  it("hands a party a manifest that carries no marker text and verifies against the catalog's SHA-256", async () => {
+    const catalogSha = (await t.backends.repos.hearings.find('h-001'))!.manifest_sha256;
+    const forParty = await manifestOf(party, 'h-001');
+    expect(forParty.bytes.toString('utf8')).not.toContain('SEALED');
+    expect(sha256Hex(forParty.bytes)).toBe(catalogSha);
+    expect(forParty.sha256).toBe(catalogSha);
+    const manifest = parseManifest(forParty.bytes);
+    const report = await verifyRecording({
+      manifest,
+      manifestBytes: forParty.bytes,
+      objects: t.backends.objects,
+      expectedManifestSha256: catalogSha!,
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    // Whoever reads a marker's text (the judge, from the hearing) checks it against the manifest.
+    const detail = (await (await judge.api('/api/hearings/h-001')).json()) as DetailBody;
+    const inside = detail.markers.find((m) => m.id === 'm-h-001-inside')!;
+    const committed = manifest.markers.find((m) => m.id === inside.id)!;
+    expect('textSha256' in committed && committed.textSha256).toBe(
+      markerTextSha256({ id: inside.id, text: inside.text! }),
+    );
+    // The staff get the stored manifest byte for byte: here the same bytes.
+    expect((await manifestOf(judge, 'h-001')).bytes.equals(forParty.bytes)).toBe(true);
+  });
+
+  it('replaces the text of sealed markers in a manifest written before (v1) for a party, and gives the judge it whole', async () => {
+    const whole = await manifestOf(judge, 'h-009');
+    const catalogSha = (await t.backends.repos.hearings.find('h-009'))!.manifest_sha256;
+    expect(sha256Hex(whole.bytes)).toBe(catalogSha);
+    expect(whole.bytes.toString('utf8')).toContain('SEALED');
+    expect(whole.redacted).toBeNull();
+    // The harness's loopback is on site: the party plays the closed hearing, sealed parts excluded.
+    const copy = await manifestOf(party, 'h-009');
+    expect(copy.redacted).toBe('redacted');
+    expect(copy.bytes.toString('utf8')).not.toContain('SEALED');
+    const markers = parseManifest(copy.bytes).markers;
+    const hidden = markers.filter((m) => 'redacted' in m);
+    expect(hidden.map((m) => m.id).sort()).toEqual(['m-h-009-inside', 'm-h-009-reaching']);
+    for (const m of hidden) {
+      const text = (await t.backends.repos.markers.listByHearing('h-009')).find((r) => r.id === m.id)!.text;
+      expect('textSha256' in m && m.textSha256).toBe(markerTextSha256({ id: m.id, text }));
+    }
+    expect(markers.filter((m) => 'text' in m).map((m) => m.id)).toEqual(['m-h-009-before', 'm-h-009-after']);
   });
 
   it("gives the microphone mapping to the case's party and refuses it, audited, to someone else's", async () => {

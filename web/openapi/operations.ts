@@ -293,10 +293,15 @@ export const OPERATIONS: readonly OperationSpec[] = [
     paramDescriptions: hearingId,
     responses: {
       200: {
-        description: 'The manifest exactly as stored; its SHA-256 is in x-hattama-sha256.',
+        description:
+          "The manifest exactly as stored; its SHA-256 (the catalog's) is in x-hattama-sha256. Markers commit to their text by hash (`textSha256`, hattama-manifest-v2), so the stored bytes are handed to every viewer allowed to play the hearing and verify against that SHA-256. A manifest written before (hattama-manifest-v1) carries marker texts: a viewer kept from sealed parts gets a copy whose markers there carry `redacted: true` and the text's `textSha256` instead, marked `x-hattama-manifest: redacted` (it cannot hash to x-hattama-sha256).",
         schema: 'Manifest',
         headers: {
           'x-hattama-sha256': { description: "The manifest's SHA-256 (hex).", schema: { type: 'string' } },
+          'x-hattama-manifest': {
+            description: '`redacted` on a redacted copy of a v1 manifest; absent otherwise.',
+            schema: { type: 'string' },
+          },
         },
       },
     },

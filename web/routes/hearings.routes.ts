@@ -8,14 +8,7 @@
 import { Router, type Request } from 'express';
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import {
-  NotFoundError,
-  ValidationError,
-  idSchema,
-  isoTime,
-  textSchema,
-  type Clock,
-} from '../../core/index.ts';
+import { ValidationError, idSchema, isoTime, textSchema, type Clock } from '../../core/index.ts';
 import type { AuditLog, Hearing, HearingSpeaker, ObjectStore, Repositories } from '../../storage/index.ts';
 import type { AccessService } from '../../court/index.ts';
 import {
@@ -247,12 +240,11 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
 
   r.get('/api/hearings/:id/manifest', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
-    const hearing = await d.hearings.get(id);
-    await check(req, hearing, 'recording.play', 'manifest.json');
-    if (!hearing.manifest_key)
-      throw new NotFoundError('the manifest is written when the stopped hearing is fully delivered');
-    res.type('application/json').set('x-hattama-sha256', hearing.manifest_sha256 ?? '');
-    (await d.objects.get(hearing.manifest_key)).pipe(res);
+    const m = await d.reads.manifest(personOf(req), originOf(req), id);
+    res.type('application/json').set('x-hattama-sha256', m.sha256);
+    if (m.redacted) res.set('x-hattama-manifest', 'redacted');
+    if (Buffer.isBuffer(m.body)) res.send(m.body);
+    else m.body.pipe(res);
   });
 
   return r;
