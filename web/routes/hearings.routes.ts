@@ -1,9 +1,9 @@
 /**
- * Hearings: list and read (filtered by the access policy for a logged-in user), create,
- * the recording commands, markers, sealed ranges, the manifest. Thin handlers: validate,
- * check access, one call into a service (STYLE.md 1). A request carrying the
- * administrator token instead of a session acts as the deployment's operator of last
- * resort and is not filtered.
+ * Hearings: list and read, create, the recording commands, markers, sealed ranges, the
+ * manifest. Thin handlers: validate, one call into a court service, respond (STYLE.md 1).
+ * Every read (list, detail, speakers, manifest) goes through the court's
+ * `HearingReadsService` with the request's person and origin; the administrator token
+ * acts as the `api-token` administrator account under the same policy.
  */
 import { Router, type Request } from 'express';
 import crypto from 'node:crypto';
