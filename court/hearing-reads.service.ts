@@ -135,10 +135,10 @@ export class HearingReadsService {
     let after = query.cursor === undefined ? undefined : parseCursor(query.cursor);
     const out: VisibleHearing[] = [];
     // Read one more than needed to know whether a next page exists; read in batches until
-    // the page is full or the rows run out.
+    // the page is full or the rows run out (twice what is missing, as the policy may leave some out).
     for (;;) {
       const want = limit + 1 - out.length;
-      const batch = Math.min(MAX_PAGE + 1, Math.max(want * 2, want));
+      const batch = Math.min(MAX_PAGE + 1, want * 2);
       const rows = await this.d.repos.hearings.page({
         caseNumber: query.caseNumber,
         courtId: query.courtId,
