@@ -63,7 +63,7 @@ export const playAccessSchema = z.union([
 ]);
 
 export const hearingListSchema = z.object({
-  /** Only the hearings the policy lets this user see; `access` is absent for the administrator token. */
+  /** Only the hearings the policy lets this user see (one page, newest first), each with whether it may be played. */
   hearings: z.array(hearingSchema.extend({ access: playAccessSchema.optional() })),
   /** The cursor of the next page (pass it as `cursor`); null on the last page. */
   next: z.string().nullable(),
