@@ -52,7 +52,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import express from 'express';
 import { recordHearing } from '../cli/commands/demo.ts';
-import { startRole, type Running } from '../cli/commands/serve.ts';
+import { DEMO, startRole, type Running } from '../cli/commands/serve.ts';
 import { loadConfig, silentLogger } from '../core/index.ts';
 import type { NewSegment } from '../storage/index.ts';
 
@@ -436,7 +436,101 @@ async function idleWs(client: LoadClient, running: Running, wsUrl: string, cooki
   };
 }
 
+const LIST_HEARINGS = 1_000;
+const LIST_OF_THE_CASE = 20;
+const LIST_REQUESTS = 40;
+
+/**
+ * Listing hearings as a party: 1,000 hearings in the court, 20 of them of demo-party's
+ * case, GET /api/hearings (first page, 50 rows) a few dozen times one after the other.
+ * The list is filtered in SQL by the party's cases and decided a page at a time, and
+ * writes no audit entry (decision 0015): the audit log's length is compared around it.
+ */
+async function hearingList(running: Running, url: string) {
+  const { repos, catalog, clock } = running.backends!;
+  const now = clock.now();
+  const rows = Array.from({ length: LIST_HEARINGS }, (_, n) => ({
+    id: `bench-list-${String(n).padStart(4, '0')}`,
+    courtroom_id: DEMO.courtroomId,
+    case_id: n % (LIST_HEARINGS / LIST_OF_THE_CASE) === 0 ? DEMO.caseId : null,
+    case_number: n % (LIST_HEARINGS / LIST_OF_THE_CASE) === 0 ? DEMO.caseNumber : `2-${n}/2026`,
+    title: `Bench hearing ${n}`,
+    judge: 'Judge',
+    visibility: n % 3 === 0 ? ('closed' as const) : ('open' as const),
+    language: 'ru' as const,
+    state: 'stopped' as const,
+    scheduled_at: null,
+    started_at: now - n * 60_000,
+    stopped_at: now - n * 60_000 + 30_000,
+    manifest_key: null,
+    manifest_sha256: null,
+    created_at: now - n * 60_000,
+    updated_at: now,
+    judge_user_id: null,
+    secretary_user_id: null,
+  }));
+  await catalog.db.transaction().execute(async (tx) => {
+    for (let i = 0; i < rows.length; i += 200)
+      await tx
+        .insertInto('hearings')
+        .values(rows.slice(i, i + 200))
+        .execute();
+  });
+  const party = await logIn(url, 'demo-party');
+  const auditBefore = (await repos.auditLog.list({ actor: 'demo-party' })).length;
+  const latencies: number[] = [];
+  let listed = 0;
+  for (let i = 0; i < LIST_REQUESTS + 5; i++) {
+    const started = performance.now();
+    const res = await fetch(`${url}/api/hearings`, { headers: { cookie: party } });
+    const body = (await res.json()) as { hearings: unknown[] };
+    const ms = performance.now() - started;
+    if (res.status !== 200) throw new Error(`GET /api/hearings: ${res.status} ${JSON.stringify(body)}`);
+    listed = body.hearings.length;
+    if (i >= 5) latencies.push(ms); // the first few compile the route's path
+  }
+  const auditAfter = (await repos.auditLog.list({ actor: 'demo-party' })).length;
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number) =>
+    round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!, 2);
+  return {
+    request: `GET /api/hearings (first page) as demo-party, ${LIST_REQUESTS} requests one after the other after 5 unmeasured`,
+    hearingsInCatalog: LIST_HEARINGS,
+    hearingsOfThePartysCase: LIST_OF_THE_CASE,
+    listed,
+    latencyMs: { p50: pct(0.5), p99: pct(0.99), max: round(latencies.at(-1)!, 2) },
+    auditEntriesWritten: auditAfter - auditBefore,
+    goalMs: 100,
+    met: pct(0.99) < 100 && auditAfter === auditBefore,
+  };
+}
+
+/**
+ * `HATTAMA_BENCH_HUB_PART=hearing-list npm run bench -- hub` runs only the hearing list's
+ * figure on a fresh embedded stack (no recording, no load generator).
+ */
+async function hearingListOnly(): Promise<Record<string, unknown>> {
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'hattama-bench-hub-'));
+  const config = loadConfig({
+    HATTAMA_DATA_DIR: tmp,
+    HATTAMA_PORT: '0',
+    HATTAMA_HOST: '127.0.0.1',
+    HATTAMA_LOG_LEVEL: 'silent',
+    HATTAMA_RECORDER_SOURCES: 'demo',
+    HATTAMA_DEMO_PASSWORD: PASSWORD,
+  });
+  const running = await startRole('all', config, silentLogger());
+  try {
+    await running.recorder?.close();
+    return { part: 'hearing-list', hearingList: await hearingList(running, running.url!) };
+  } finally {
+    await running.close();
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<Record<string, unknown>> {
+  if (process.env['HATTAMA_BENCH_HUB_PART'] === 'hearing-list') return hearingListOnly();
   const loadBefore = os.loadavg().map((l) => round(l, 2));
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'hattama-bench-hub-'));
   const client = await LoadClient.start();
@@ -530,6 +624,12 @@ export async function run(): Promise<Record<string, unknown>> {
     const ws = await idleWs(client, running, url.replace(/^http/, 'ws'), operator);
     log(`idle ws: ${ws.connections} connections, ${JSON.stringify(ws.bytesPerConnection)} bytes each`);
 
+    log(`listing hearings as demo-party among ${LIST_HEARINGS}…`);
+    const list = await hearingList(running, url);
+    log(
+      `  p50 ${list.latencyMs.p50} ms, p99 ${list.latencyMs.p99} ms, ${list.auditEntriesWritten} audit entries`,
+    );
+
     return {
       method: {
         loadGenerator: `child process, raw keep-alive HTTP/1.1, ${CONCURRENCY} connections, no pipelining, ${WARMUP_MS / 1000} s warm-up, ${WINDOW_MS / 1000} s window; 127.0.0.1`,
@@ -565,6 +665,7 @@ export async function run(): Promise<Record<string, unknown>> {
         videoIdentity: round(videoIdentity.rps / hello, 3),
       },
       idleWs: ws,
+      hearingList: list,
     };
   } finally {
     await client.close();

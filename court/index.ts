@@ -11,3 +11,4 @@ export * from './copies.service.ts';
 export * from './copy.job.ts';
 export * from './hearing-desk.service.ts';
 export * from './audit-reads.service.ts';
+export * from './hearing-reads.service.ts';

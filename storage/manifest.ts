@@ -3,6 +3,14 @@
  * (key, seq, start, duration, size, SHA-256, chain value), each track's final chain
  * value, and the markers. Written as canonical JSON next to the segments when the
  * hearing stops, so its own SHA-256 is stable and the brief protocol can cite it.
+ *
+ * Markers commit to their text by hash (`textSha256`, v2) instead of carrying it: a
+ * marker inside a part sealed later may hold what the sealing protects, and a manifest
+ * must verify against the catalog's SHA-256 of its bytes for every viewer. The text is
+ * in the catalog, for those the access policy lets read it; anyone holding it checks it
+ * against `textSha256` (`markerTextSha256`). Manifests written before (v1) carry the
+ * text; a viewer kept from a sealed part gets a v1 manifest with those texts replaced by
+ * their commitment (`redactManifest`). See docs/decisions/0015-hearing-lists-and-redaction.md.
  */
 import { z } from 'zod';
 import {
@@ -16,7 +24,9 @@ import {
 } from '../core/index.ts';
 import type { Court, Courtroom, Hearing, Marker, Segment, Track } from './catalog/index.ts';
 
-export const MANIFEST_FORMAT = 'hattama-manifest-v1';
+export const MANIFEST_FORMAT = 'hattama-manifest-v2';
+/** Manifests written before markers committed to their text by hash: they carry the text. */
+export const MANIFEST_FORMAT_V1 = 'hattama-manifest-v1';
 
 const isoSchema = z
   .string()
@@ -47,8 +57,16 @@ export const manifestTrackSchema = z.object({
   segments: z.array(manifestSegmentSchema),
 });
 
+const manifestMarkerBase = z.strictObject({
+  id: z.string(),
+  kind: z.string(),
+  at: isoSchema,
+  end: isoSchema.nullable(),
+  author: z.string(),
+});
+
 export const manifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
+  format: z.enum([MANIFEST_FORMAT, MANIFEST_FORMAT_V1]),
   chain: z.object({
     version: z.literal(CHAIN_VERSION),
     genesis: z.string(),
@@ -68,14 +86,14 @@ export const manifestSchema = z.object({
   }),
   tracks: z.array(manifestTrackSchema),
   markers: z.array(
-    z.object({
-      id: z.string(),
-      kind: z.string(),
-      at: isoSchema,
-      end: isoSchema.nullable(),
-      text: z.string(),
-      author: z.string(),
-    }),
+    z.union([
+      // v2: the text's commitment only.
+      manifestMarkerBase.extend({ textSha256: sha256Schema }),
+      // v1 as stored: the text itself.
+      manifestMarkerBase.extend({ text: z.string() }),
+      // v1 handed to a viewer kept from the marker's part: the text replaced by its commitment.
+      manifestMarkerBase.extend({ redacted: z.literal(true), textSha256: sha256Schema }),
+    ]),
   ),
   createdAt: isoSchema,
 });
@@ -150,11 +168,46 @@ export function buildManifest(input: ManifestInput): Manifest {
         kind: m.kind,
         at: isoTime(m.at_ms),
         end: m.end_ms === null ? null : isoTime(m.end_ms),
-        text: m.text,
         author: m.author,
+        textSha256: markerTextSha256(m),
       })),
     createdAt: isoTime(input.createdAtMs),
   };
+}
+
+/**
+ * A marker text's commitment: SHA-256 of the canonical JSON `{"id":…,"text":…}` (UTF-8,
+ * lower-case hex). The marker's id (a random UUID) is in it, so equal texts of two
+ * markers commit differently; a short, guessable text (an empty one, "recess") can still
+ * be confirmed by whoever guesses it, which is why sealed parts' markers should say what
+ * matters in words no one guesses (see the decision).
+ */
+export function markerTextSha256(m: { id: string; text: string }): string {
+  return sha256Hex(canonicalJson({ id: m.id, text: m.text }));
+}
+
+export type ManifestMarker = Manifest['markers'][number];
+
+/**
+ * The manifest as handed to a viewer kept from some of its markers (`hide` says which):
+ * a v1 manifest's hidden markers lose their text for its commitment and say `redacted`.
+ * A v2 manifest carries no text, so it is returned as it is. `changed` says whether the
+ * copy differs from the stored one (then its bytes no longer hash to the catalog's
+ * SHA-256: a v1 manifest cannot be both redacted and verified whole, which is why v2
+ * commits to texts instead of carrying them).
+ */
+export function redactManifest(
+  manifest: Manifest,
+  hide: (m: ManifestMarker) => boolean,
+): { manifest: Manifest; changed: boolean } {
+  let changed = false;
+  const markers = manifest.markers.map((m): ManifestMarker => {
+    if (!('text' in m) || !hide(m)) return m;
+    changed = true;
+    const { text, ...rest } = m;
+    return { ...rest, redacted: true, textSha256: markerTextSha256({ id: m.id, text }) };
+  });
+  return { manifest: changed ? { ...manifest, markers } : manifest, changed };
 }
 
 function trackOrder(name: string): number {

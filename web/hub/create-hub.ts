@@ -39,6 +39,7 @@ import { hlsJsFile } from '../player/index.ts';
 import { AccessService } from '../../court/index.ts';
 import { HearingDeskService, HearingsService } from '../../court/index.ts';
 import { AuditReadsService } from '../../court/index.ts';
+import { HearingReadsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
 import { SegmentRegistrationService } from '../../court/index.ts';
@@ -200,13 +201,8 @@ export function createHub(options: HubOptions): Hub {
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
         // Last: its /api/hearings/:id/:command would otherwise take /copies and the like.
         hearingsRoutes({
-          hearings,
+          reads: new HearingReadsService({ repos: reads, access, objects: o.objects, clock: o.clock }),
           desk: new HearingDeskService({ repos: o.repos, hearings, access, audit, clock: o.clock }),
-          repos: o.repos,
-          objects: o.objects,
-          access,
-          audit,
-          clock: o.clock,
         }),
       ],
     },

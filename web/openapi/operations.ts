@@ -22,7 +22,7 @@ import {
 } from '../routes/admin.routes.ts';
 import { auditQuerySchema } from '../routes/audit.routes.ts';
 import { copyRequestSchema } from '../routes/copies.routes.ts';
-import { commandParam, idParam } from '../routes/hearings.routes.ts';
+import { commandParam, hearingListQuery, idParam } from '../routes/hearings.routes.ts';
 import { fileParam, positionQuery } from '../routes/player.routes.ts';
 import { createNodeSchema } from '../routes/recorders.routes.ts';
 import type { ProblemCode } from './problem-codes.ts';
@@ -183,9 +183,12 @@ export const OPERATIONS: readonly OperationSpec[] = [
     operationId: 'listHearings',
     tag: 'hearings',
     summary: 'The hearings this user may see, with whether each may be played',
+    description:
+      'Newest first (by creation), one page at a time: `limit` rows (default 50, at most 200) and `next`, the cursor of the following page, or null on the last one. A page is always full unless it is the last: rows the access policy leaves out are read past, not counted. Filters narrow the rows before the policy decides; a list writes no audit entry (leaving a hearing out is not a refusal). Unknown or malformed parameters are refused with 400.',
     access: 'api',
+    query: hearingListQuery,
     responses: { 200: { description: 'Filtered by the access policy.', schema: 'HearingList' } },
-    problems: [],
+    problems: ['VALIDATION_FAILED'],
   },
   {
     method: 'get',
@@ -290,10 +293,15 @@ export const OPERATIONS: readonly OperationSpec[] = [
     paramDescriptions: hearingId,
     responses: {
       200: {
-        description: 'The manifest exactly as stored; its SHA-256 is in x-hattama-sha256.',
+        description:
+          "The manifest exactly as stored; its SHA-256 (the catalog's) is in x-hattama-sha256. Markers commit to their text by hash (`textSha256`, hattama-manifest-v2), so the stored bytes are handed to every viewer allowed to play the hearing and verify against that SHA-256. A manifest written before (hattama-manifest-v1) carries marker texts: a viewer kept from sealed parts gets a copy whose markers there carry `redacted: true` and the text's `textSha256` instead, marked `x-hattama-manifest: redacted` (it cannot hash to x-hattama-sha256).",
         schema: 'Manifest',
         headers: {
           'x-hattama-sha256': { description: "The manifest's SHA-256 (hex).", schema: { type: 'string' } },
+          'x-hattama-manifest': {
+            description: '`redacted` on a redacted copy of a v1 manifest; absent otherwise.',
+            schema: { type: 'string' },
+          },
         },
       },
     },

@@ -63,8 +63,10 @@ export const playAccessSchema = z.union([
 ]);
 
 export const hearingListSchema = z.object({
-  /** Only the hearings the policy lets this user see; `access` is absent for the administrator token. */
+  /** Only the hearings the policy lets this user see (one page, newest first), each with whether it may be played. */
   hearings: z.array(hearingSchema.extend({ access: playAccessSchema.optional() })),
+  /** The cursor of the next page (pass it as `cursor`); null on the last page. */
+  next: z.string().nullable(),
 });
 
 export const trackSummarySchema = z.object({
@@ -85,7 +87,8 @@ export const markerViewSchema = z.object({
   kind: z.string(),
   at: iso,
   end: iso.nullable(),
-  text: z.string(),
+  /** Null when this viewer may see the hearing but not play it (times and kinds only). */
+  text: z.string().nullable(),
   author: z.string(),
 });
 

@@ -1,30 +1,56 @@
 /**
- * Hearings: list and read (filtered by the access policy for the person asking), create,
- * the recording commands, markers, sealed ranges, the manifest. Thin handlers: validate,
- * one call into a court service, answer. The administrator token acts as the api-token
- * administrator, under the same rules as everyone.
+ * Hearings: list and read, create, the recording commands, markers, sealed ranges, the
+ * manifest. Thin handlers: validate, one call into a court service, respond. Reads go
+ * through the court's `HearingReadsService`, changes through its `HearingDeskService`,
+ * each with the request's person and origin; the administrator token acts as the
+ * `api-token` administrator account under the same policy.
  */
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError, idSchema, isoTime, type Clock } from '../../core/index.ts';
-import type { AuditLog, Hearing, HearingSpeaker, ObjectStore, Repositories } from '../../storage/index.ts';
+import { idSchema, isoTime } from '../../core/index.ts';
+import type { Hearing, HearingSpeaker } from '../../storage/index.ts';
 import {
+  MAX_PAGE,
   createHearingSchema,
   markerInputSchema,
   sealSchema,
   speakersSchema,
-  type AccessService,
+  type Decision,
   type HearingDeskService,
-  type HearingsService,
+  type HearingReadsService,
 } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
 import { personOf } from '../middlewares/person.ts';
 import { requesterOf } from '../middlewares/requester.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import { seesSealedRanges, type Action } from '../../court/index.ts';
 
 export const idParam = z.object({ id: idSchema });
 export const commandParam = z.object({ id: idSchema, command: z.enum(['start', 'pause', 'resume', 'stop']) });
+
+/** GET /api/hearings: filters and paging; strict, so a misspelt filter is refused, not ignored. */
+export const hearingListQuery = z.strictObject({
+  caseNumber: z.string().trim().min(1).max(64).optional(),
+  courtId: idSchema.optional(),
+  /** Hearings whose time (started, else scheduled, else created) is at or after this. */
+  from: z.iso.datetime({ offset: false }).optional(),
+  /** … and before this. */
+  to: z.iso.datetime({ offset: false }).optional(),
+  state: z.enum(['scheduled', 'recording', 'paused', 'stopped']).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+  /** The `next` of the previous page. */
+  cursor: z
+    .string()
+    .min(1)
+    .max(500)
+    .regex(/^[A-Za-z0-9_-]+$/, 'not a cursor this server gave out')
+    .optional(),
+});
+
+function playAccess(play: Decision) {
+  return play.allow
+    ? { play: true as const }
+    : { play: false as const, reason: play.reason, message: play.message };
+}
 
 export function hearingView(h: Hearing) {
   const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
@@ -57,21 +83,14 @@ export function speakerView(s: HearingSpeaker) {
 }
 
 export interface HearingsRoutesDeps {
-  hearings: HearingsService;
+  /** Every read of a hearing (list, detail, speakers, manifest). */
+  reads: HearingReadsService;
+  /** Every change: create, commands, markers, seals, microphones. */
   desk: HearingDeskService;
-  repos: Repositories;
-  objects: ObjectStore;
-  access: AccessService;
-  audit: AuditLog;
-  clock: Clock;
 }
 
 export function hearingsRoutes(d: HearingsRoutesDeps): Router {
   const r = Router();
-
-  /** Refuses (403, audited) unless the policy allows this person the action. */
-  const check = async (req: Request, hearing: Hearing | null, action: Action, target?: string) =>
-    d.access.require({ user: personOf(req), hearing, action, origin: originOf(req), target });
 
   r.post('/api/hearings', async (req, res) => {
     const input = parseOrThrow(createHearingSchema, req.body, 'hearing');
@@ -79,102 +98,38 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
   });
 
   r.get('/api/hearings', async (req, res) => {
-    const all = await d.repos.hearings.list();
-    const person = personOf(req);
-    const visible = [];
-    for (const h of all) {
-      const view = await d.access.decide({
-        user: person,
-        hearing: h,
-        action: 'hearing.view',
-        origin: originOf(req),
-      });
-      if (!view.allow) continue;
-      const play = await d.access.decide({
-        user: person,
-        hearing: h,
-        action: 'recording.play',
-        origin: originOf(req),
-        audit: false,
-      });
-      visible.push({
-        ...hearingView(h),
-        access: play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
-      });
-    }
-    res.json({ hearings: visible });
+    const q = parseOrThrow(hearingListQuery, req.query, 'hearing list query');
+    const page = await d.reads.list(personOf(req), originOf(req), {
+      caseNumber: q.caseNumber,
+      courtId: q.courtId,
+      fromMs: q.from === undefined ? undefined : Date.parse(q.from),
+      toMs: q.to === undefined ? undefined : Date.parse(q.to),
+      state: q.state,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    res.json({
+      hearings: page.hearings.map((v) => ({ ...hearingView(v.hearing), access: playAccess(v.play) })),
+      next: page.next,
+    });
   });
 
   r.get('/api/hearings/:id', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
-    const hearing = await d.hearings.get(id);
-    await check(req, hearing, 'hearing.view');
-    const person = personOf(req);
-    const play = await d.access.decide({
-      user: person,
-      hearing,
-      action: 'recording.play',
-      origin: originOf(req),
-    });
-    const excluded = play.allow ? play.excludeRanges : [];
-    const inExcluded = (ms: number) => excluded.some((r) => ms >= r.startMs && ms < r.endMs);
-    const segments = await d.repos.segments.listByHearing(id);
-    const speakers = await d.repos.speakers.speakersOfHearing(id);
-    const speakerOf = new Map(speakers.map((s) => [s.track, s.name]));
-    const tracks = (await d.repos.hearings.listTracks(id)).map((t) => {
-      const own = segments.filter((s) => s.track === t.name);
-      return {
-        name: t.name,
-        kind: t.kind,
-        codec: t.codec,
-        sampleRate: t.sample_rate,
-        channels: t.channels,
-        // The secretary's mapping, else what the recorder said (nothing, today).
-        speaker: speakerOf.get(t.name) ?? t.speaker,
-        segments: own.length,
-        durationMs: own.reduce((sum, s) => sum + s.duration_ms, 0),
-        verified: own.filter((s) => s.verify_state === 'ok').length,
-        failedVerification: own.filter((s) => s.verify_state === 'failed').map((s) => s.seq),
-      };
-    });
-    // A marker inside a part this viewer may not see is not shown either.
-    const markers = (await d.repos.markers.listByHearing(id))
-      .filter((m) => !inExcluded(m.at_ms))
-      .map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        at: isoTime(m.at_ms),
-        end: m.end_ms === null ? null : isoTime(m.end_ms),
-        text: m.text,
-        author: m.author,
-      }));
-    const staff = seesSealedRanges(
-      { userId: person.id },
-      { judgeUserId: hearing.judge_user_id, secretaryUserId: hearing.secretary_user_id },
-    );
-    const sealedRanges = staff
-      ? (await d.repos.sealedRanges.listByHearing(id)).map((r) => ({
-          id: r.id,
-          start: isoTime(r.start_ms),
-          end: isoTime(r.end_ms),
-          reason: r.reason,
-        }))
-      : undefined;
+    const h = await d.reads.detail(personOf(req), originOf(req), id);
     res.json({
-      ...hearingView(hearing),
-      tracks,
-      speakers: speakers.map(speakerView),
-      markers,
-      ...(sealedRanges ? { sealedRanges } : {}),
-      access: play.allow ? { play: true } : { play: false, reason: play.reason, message: play.message },
+      ...hearingView(h.hearing),
+      tracks: h.tracks,
+      speakers: h.speakers.map(speakerView),
+      markers: h.markers,
+      ...(h.sealedRanges ? { sealedRanges: h.sealedRanges } : {}),
+      access: playAccess(h.play),
     });
   });
 
   r.get('/api/hearings/:id/speakers', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
-    const hearing = await d.hearings.get(id);
-    await check(req, hearing, 'hearing.view');
-    const speakers = await d.repos.speakers.speakersOfHearing(id);
+    const speakers = await d.reads.speakers(personOf(req), originOf(req), id);
     res.json({ hearingId: id, speakers: speakers.map(speakerView) });
   });
 
@@ -205,12 +160,11 @@ export function hearingsRoutes(d: HearingsRoutesDeps): Router {
 
   r.get('/api/hearings/:id/manifest', async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params, 'hearing id');
-    const hearing = await d.hearings.get(id);
-    await check(req, hearing, 'recording.play', 'manifest.json');
-    if (!hearing.manifest_key)
-      throw new NotFoundError('the manifest is written when the stopped hearing is fully delivered');
-    res.type('application/json').set('x-hattama-sha256', hearing.manifest_sha256 ?? '');
-    (await d.objects.get(hearing.manifest_key)).pipe(res);
+    const m = await d.reads.manifest(personOf(req), originOf(req), id);
+    res.type('application/json').set('x-hattama-sha256', m.sha256);
+    if (m.redacted) res.set('x-hattama-manifest', 'redacted');
+    if (Buffer.isBuffer(m.body)) res.send(m.body);
+    else m.body.pipe(res);
   });
 
   return r;

@@ -63,8 +63,15 @@ function render() {
 
 void startPage({
   init: async () => {
-    const answer = await get('/api/hearings');
-    hearings = answer.hearings ?? [];
+    // The list comes a page at a time (newest first); read on while there is more, up to
+    // a thousand, so the page shows what it showed before the list was paged.
+    hearings = [];
+    let next = null;
+    do {
+      const answer = await get(`/api/hearings?limit=200${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+      hearings.push(...(answer.hearings ?? []));
+      next = answer.next ?? null;
+    } while (next && hearings.length < 1000);
     render();
   },
   rerender: render,

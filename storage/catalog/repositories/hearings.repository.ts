@@ -2,6 +2,29 @@
 import type { CatalogDb } from '../catalog.ts';
 import type { Hearing, HearingState, HearingUpdate, NewHearing, Track } from '../schema.ts';
 
+/** A list's filters and its place (keyset, newest first: `created_at` desc, then `id` desc). */
+export interface HearingPageQuery {
+  caseNumber?: string;
+  courtId?: string;
+  /** Hearings whose time (started, else scheduled, else created; UTC ms) is ≥ fromMs. */
+  fromMs?: number;
+  /** … and < toMs. */
+  toMs?: number;
+  state?: HearingState;
+  /**
+   * Narrows the rows to those a viewer could possibly see (the court's access service
+   * derives it from the viewer); the policy still decides every row. Absent: no narrowing.
+   */
+  scope?: {
+    caseIds?: readonly string[];
+    courtIds?: readonly string[];
+    staffUserId?: string;
+  };
+  /** The last row of the previous page: rows strictly after it. */
+  after?: { createdAt: number; id: string };
+  limit: number;
+}
+
 export class HearingsRepository {
   constructor(private readonly db: CatalogDb) {}
 
@@ -18,6 +41,63 @@ export class HearingsRepository {
     if (filter.courtroomId !== undefined) q = q.where('courtroom_id', '=', filter.courtroomId);
     if (filter.state !== undefined) q = q.where('state', '=', filter.state);
     return q.orderBy('created_at', 'desc').orderBy('id').execute();
+  }
+
+  /**
+   * One page of hearings, newest first, filtered in SQL so a court with thousands of
+   * hearings is not read whole. Keyset paging on (created_at, id): rows inserted meanwhile
+   * neither repeat nor shift a later page.
+   */
+  async page(q: HearingPageQuery): Promise<Hearing[]> {
+    let s = this.db.selectFrom('hearings').selectAll();
+    if (q.caseNumber !== undefined) s = s.where('case_number', '=', q.caseNumber);
+    if (q.state !== undefined) s = s.where('state', '=', q.state);
+    if (q.courtId !== undefined) {
+      const courtId = q.courtId;
+      s = s.where('courtroom_id', 'in', (db) =>
+        db.selectFrom('courtrooms').select('id').where('court_id', '=', courtId),
+      );
+    }
+    if (q.fromMs !== undefined || q.toMs !== undefined) {
+      const { fromMs, toMs } = q;
+      s = s.where((eb) => {
+        const at = eb.fn.coalesce('started_at', 'scheduled_at', 'created_at');
+        return eb.and([
+          ...(fromMs !== undefined ? [eb(at, '>=', fromMs)] : []),
+          ...(toMs !== undefined ? [eb(at, '<', toMs)] : []),
+        ]);
+      });
+    }
+    if (q.scope) {
+      const { caseIds = [], courtIds = [], staffUserId } = q.scope;
+      s = s.where((eb) =>
+        eb.or([
+          ...(caseIds.length > 0 ? [eb('case_id', 'in', caseIds)] : []),
+          ...(courtIds.length > 0
+            ? [
+                eb(
+                  'courtroom_id',
+                  'in',
+                  eb.selectFrom('courtrooms').select('id').where('court_id', 'in', courtIds),
+                ),
+              ]
+            : []),
+          ...(staffUserId !== undefined
+            ? [eb('judge_user_id', '=', staffUserId), eb('secretary_user_id', '=', staffUserId)]
+            : []),
+        ]),
+      );
+    }
+    if (q.after) {
+      const { createdAt, id } = q.after;
+      s = s.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+        ]),
+      );
+    }
+    return s.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
   }
 
   /**

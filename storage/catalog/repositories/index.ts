@@ -15,6 +15,7 @@ import { TerminalsRepository } from './terminals.repository.ts';
 import { UsersRepository } from './users.repository.ts';
 
 export type { HearingSpeaker, SpeakerEntry } from './hearing-speakers.repository.ts';
+export type { HearingPageQuery } from './hearings.repository.ts';
 
 export {
   CopiesRepository,

@@ -25,6 +25,19 @@ export class SealedRangesRepository {
       .execute();
   }
 
+  /** The ranges of many hearings in one query (a list's page), each hearing's in time order. */
+  async listByHearings(hearingIds: readonly string[]): Promise<SealedRange[]> {
+    if (hearingIds.length === 0) return [];
+    return this.db
+      .selectFrom('sealed_ranges')
+      .selectAll()
+      .where('hearing_id', 'in', hearingIds)
+      .orderBy('hearing_id')
+      .orderBy('start_ms')
+      .orderBy('id')
+      .execute();
+  }
+
   async delete(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('sealed_ranges').where('id', '=', id).executeTakeFirst();
     return r.numDeletedRows > 0n;
