@@ -254,6 +254,25 @@ export interface OnsiteTerminalTable {
   revoked_at: number | null;
 }
 
+export type ApprovalState = 'pending' | 'approved' | 'rejected';
+
+/** A change one administrator proposed and a second one decides (0006). */
+export interface ApprovalTable {
+  id: string;
+  /** What kind of change: user.create, user.role, case.assign, terminal.register, terminal.revoke. */
+  kind: string;
+  /** The change as JSON; never a secret. */
+  payload: string;
+  summary: string;
+  state: ApprovalState;
+  /** User id of the proposer. */
+  proposed_by: string;
+  proposed_at: number;
+  /** User id of the administrator who approved or rejected it. */
+  decided_by: string | null;
+  decided_at: number | null;
+}
+
 export type CopyState = 'queued' | 'running' | 'ready' | 'failed';
 
 export interface CopyTable {
@@ -291,6 +310,7 @@ export interface HearingSpeakerTable {
 }
 
 export interface CatalogSchema {
+  approvals: ApprovalTable;
   copies: CopyTable;
   hearing_speakers: HearingSpeakerTable;
   courts: CourtTable;
@@ -337,3 +357,4 @@ export type CaseParticipant = Selectable<CaseParticipantTable>;
 export type CaseAssignment = Selectable<CaseAssignmentTable>;
 export type SealedRange = Selectable<SealedRangeTable>;
 export type OnsiteTerminal = Selectable<OnsiteTerminalTable>;
+export type Approval = Selectable<ApprovalTable>;
