@@ -1,6 +1,7 @@
 // The court module's public surface: the access policy, the service that decides and
 // audits, hearings, segment registration and the hearing's end, and copies' rules. Every
-// adapter (web, the workers, the coming protocol and transcriber) goes through it.
+// adapter (web, the workers, the coming protocol and transcriber) goes through it; cases,
+// courts and terminals, and the changes a second administrator approves, too.
 export * from './policy/index.ts';
 export * from './requester.ts';
 export * from './recorder-commands.ts';
@@ -8,3 +9,6 @@ export * from './access.service.ts';
 export * from './hearings.service.ts';
 export * from './segment-registration.ts';
 export * from './copy.job.ts';
+export * from './cases.service.ts';
+export * from './courts.service.ts';
+export * from './approvals.service.ts';
