@@ -439,7 +439,10 @@ describe('(c) real answers match the document', () => {
   });
 
   it('answers the health check and this document without credentials, and 401 on the API', async () => {
-    expect((await call(anonymous, 'GET', '/api/health')).body).toMatchObject({ status: 'ok' });
+    expect((await call(anonymous, 'GET', '/api/health')).body).toEqual({ status: 'ok' });
+    expect((await call(anonymous, 'GET', '/api/health/details')).status).toBe(401);
+    expect((await call(admin, 'GET', '/api/health/details')).body).toMatchObject({ status: 'ok' });
+    expect((await call(party, 'GET', '/api/health/details')).status).toBe(403);
     expect((await call(anonymous, 'GET', OPENAPI_PATH)).status).toBe(200);
     expect((await call(anonymous, 'GET', '/api/hearings')).body).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await call(anonymous, 'GET', '/api/auth/me')).status).toBe(401);
