@@ -134,11 +134,14 @@ export function adminRoutes(d: AdminRoutesDeps): Router {
   r.post('/api/admin/users', async (req, res) => {
     const input = parseOrThrow(userSchema, req.body, 'user');
     if (needsApproval(input.role)) {
-      if (input.password !== undefined)
+      if (input.password !== undefined) {
+        // Who asks is decided (and a refusal audited) before what they sent is judged.
+        await d.courts.requireAdministrator(...who(req), `user ${input.login}`);
         throw new ValidationError(
-          `a ${input.role}'s password is generated when a second administrator approves the account, and shown to them once; leave "password" out`,
+          `the password of a new ${input.role} account is generated when a second administrator approves it, and shown to them once; leave "password" out`,
           { field: 'password' },
         );
+      }
       const { password: _none, ...change } = input;
       const approval = await d.approvals.propose(...who(req), {
         kind: 'user.create',
