@@ -37,6 +37,11 @@ export class CourtsService {
     });
   }
 
+  /** Refuses (403, audited) anyone but an administrator; an allowed read is not audited. */
+  async requireAdministratorQuietly(person: Person, origin: Origin, target: string): Promise<void> {
+    await this.d.access.require({ user: person, hearing: null, action: 'admin.manage', origin, target });
+  }
+
   listCourts(): Promise<Court[]> {
     return this.d.repos.courts.listCourts();
   }

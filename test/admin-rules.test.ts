@@ -229,7 +229,8 @@ function suite(dialect: CatalogDialect) {
         versions: { hattama: expect.any(String), node: expect.any(String) },
         backends: { catalog: { driver: dialect, ok: true } },
       });
-      expect((await secretaryA.api('/api/health/details')).status).toBe(403);
+      await refused(() => secretaryA.api('/api/health/details'), 403, 'FORBIDDEN', 'role-cannot');
+      await audited('sec-a', 'admin.manage', 'refuse', 'role-cannot');
       expect((await t.api('/api/health/details', { token: null })).status).toBe(401);
     });
 

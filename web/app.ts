@@ -35,6 +35,11 @@ export interface AppOptions {
      * handlers as every other route's.
      */
     hotRoutes?: { path: string; handler: RequestHandler }[];
+    /**
+     * Lets only administrators through to the health details (the court's policy,
+     * `admin.manage`; refusals audited). Without it, the session's role is checked.
+     */
+    administratorsOnly?: RequestHandler;
   };
 }
 
@@ -62,7 +67,9 @@ export function createApp(options: AppOptions): Express {
     app.use(auth.csrfProtection);
     app.use('/api', gate);
     // Versions, paths and backends are for administrators only (a session or the token).
-    app.use(healthDetailsRoutes({ ...health, guard: auth.requireRole('administrator') }));
+    app.use(
+      healthDetailsRoutes({ ...health, guard: api.administratorsOnly ?? auth.requireRole('administrator') }),
+    );
     for (const r of api.routes) app.use(r);
   }
   app.use('/api', notFoundHandler);

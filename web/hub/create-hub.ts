@@ -29,6 +29,8 @@ import {
   type AuthOptions,
 } from '../auth/index.ts';
 import { openApiRoutes } from '../openapi/index.ts';
+import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
 import { accountChanges, adminRoutes } from '../routes/admin.routes.ts';
 import { auditRoutes } from '../routes/audit.routes.ts';
 import { copiesRoutes } from '../routes/copies.routes.ts';
@@ -196,6 +198,11 @@ export function createHub(options: HubOptions): Hub {
         uiRoutes({ hlsJsPath: hlsJsFile() }),
       ],
       hotRoutes: [player.playlist],
+      administratorsOnly: (req, _res, next) => {
+        courts
+          .requireAdministratorQuietly(personOf(req), originOf(req), `${req.method} ${req.path}`)
+          .then(() => next(), next);
+      },
       routes: [
         player.router,
         auditRoutes({ repos: o.repos, access }),
