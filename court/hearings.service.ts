@@ -29,7 +29,10 @@ import {
   type ObjectStore,
   type Repositories,
 } from '../storage/index.ts';
+import type { CasesService } from './cases.service.ts';
+import { AccessRefusedError } from './policy/index.ts';
 import type { RecorderCommands } from './recorder-commands.ts';
+import type { Origin, Person } from './requester.ts';
 
 // Request bodies are strict: an unknown (say, misspelt "visiblity") field is refused, not
 // dropped, so a typo cannot quietly make a closed hearing open.
@@ -128,6 +131,12 @@ export interface HearingsServiceDeps {
   clock: Clock;
   logger: Logger;
   segmentSeconds: number;
+  /**
+   * Decides whether a person may attach a case to a hearing or map its participants
+   * (`CasesService.requireForHearing`). Without it, only the rule that a hearing's case
+   * is of the hearing's court is kept.
+   */
+  cases?: CasesService;
 }
 
 export class HearingsService {
@@ -135,14 +144,21 @@ export class HearingsService {
 
   async create(
     input: CreateHearing,
-    staff: { secretaryUserId?: string; judgeUserId?: string } = {},
+    staff: { secretaryUserId?: string; judgeUserId?: string; origin?: Origin } = {},
   ): Promise<Hearing> {
     const room = await this.d.repos.courts.findCourtroom(input.courtroomId);
     if (!room)
       throw new ValidationError(`courtroom ${input.courtroomId} does not exist`, { field: 'courtroomId' });
-    if (input.caseId && !(await this.d.repos.cases.findCase(input.caseId)))
-      throw new ValidationError(`case ${input.caseId} does not exist`, { field: 'caseId' });
     const id = input.id ?? `h-${crypto.randomUUID().slice(0, 13)}`;
+    if (input.caseId)
+      await this.requireCase({
+        caseId: input.caseId,
+        courtId: room.court_id,
+        hearingId: id,
+        userId: staff.secretaryUserId ?? null,
+        origin: staff.origin,
+        action: 'case.prepare',
+      });
     if (await this.d.repos.hearings.find(id)) throw new ConflictError(`hearing ${id} already exists`);
     const now = this.d.clock.now();
     await this.d.repos.hearings.insert({
@@ -167,6 +183,52 @@ export class HearingsService {
     });
     this.d.logger.info({ hearingId: id }, 'hearing created');
     return (await this.d.repos.hearings.find(id))!;
+  }
+
+  /**
+   * A hearing's case must be of the hearing's court, and the person who attaches it (or
+   * maps its participants) must be allowed to (`CasesService.requireForHearing`): a
+   * secretary cannot reach another court's case, its parties and participants, through a
+   * hearing of their own court. Refused with 403 `not-of-this-court`; nothing is stored.
+   */
+  private async requireCase(c: {
+    caseId: string;
+    courtId: string;
+    hearingId: string;
+    /** Who asks: the secretary creating the hearing, the account mapping microphones. */
+    userId: string | null;
+    login?: string;
+    origin: Origin | undefined;
+    action: 'case.prepare' | 'case.read';
+  }): Promise<void> {
+    const person = await this.personOf(c.userId, c.login);
+    if (person && this.d.cases) {
+      await this.d.cases.requireForHearing({
+        person,
+        origin: c.origin ?? { address: null },
+        caseId: c.caseId,
+        courtId: c.courtId,
+        hearingId: c.hearingId,
+        action: c.action,
+      });
+      return;
+    }
+    const theCase = await this.d.repos.cases.findCase(c.caseId);
+    if (!theCase) throw new ValidationError(`case ${c.caseId} does not exist`, { field: 'caseId' });
+    if (theCase.court_id !== c.courtId)
+      throw new AccessRefusedError(
+        'not-of-this-court',
+        `case ${theCase.id} is of court ${theCase.court_id}; a hearing of court ${c.courtId} cannot belong to it`,
+      );
+  }
+
+  private async personOf(userId: string | null, login?: string): Promise<Person | null> {
+    const user = userId
+      ? await this.d.repos.users.find(userId)
+      : login
+        ? await this.d.repos.users.findByLogin(login)
+        : undefined;
+    return user ? { id: user.id, login: user.login, displayName: user.display_name, role: user.role } : null;
   }
 
   private async userIdOf(login: string | undefined): Promise<string | null> {
@@ -240,7 +302,26 @@ export class HearingsService {
    * answer names each bad entry. Allowed in every state: a mapping corrected after the
    * hearing is what its transcription should use (the change is in the audit log).
    */
-  async setSpeakers(hearing: Hearing, input: SpeakersInput, by: string): Promise<HearingSpeaker[]> {
+  async setSpeakers(
+    hearing: Hearing,
+    input: SpeakersInput,
+    by: string,
+    origin?: Origin,
+  ): Promise<HearingSpeaker[]> {
+    if (hearing.case_id && input.speakers.some((e) => e.participantId !== undefined)) {
+      // Naming a case's participants is reading the case: the mapper must be allowed to,
+      // and the case must be of the hearing's court.
+      const room = await this.d.repos.courts.findCourtroom(hearing.courtroom_id);
+      await this.requireCase({
+        caseId: hearing.case_id,
+        courtId: room?.court_id ?? '',
+        hearingId: hearing.id,
+        userId: null,
+        login: by,
+        origin,
+        action: 'case.read',
+      });
+    }
     const ofCase = new Set(
       hearing.case_id ? (await this.d.repos.cases.listParticipants(hearing.case_id)).map((p) => p.id) : [],
     );

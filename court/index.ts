@@ -1,6 +1,7 @@
 // The court module's public surface: the access policy, the service that decides and
 // audits, hearings, segment registration and the hearing's end, and copies' rules. Every
-// adapter (web, the workers, the coming protocol and transcriber) goes through it.
+// adapter (web, the workers, the coming protocol and transcriber) goes through it; cases,
+// courts and terminals, and the changes a second administrator approves, too.
 export * from './policy/index.ts';
 export * from './requester.ts';
 export * from './recorder-commands.ts';
@@ -12,3 +13,6 @@ export * from './copy.job.ts';
 export * from './hearing-desk.service.ts';
 export * from './audit-reads.service.ts';
 export * from './hearing-reads.service.ts';
+export * from './cases.service.ts';
+export * from './courts.service.ts';
+export * from './approvals.service.ts';

@@ -121,10 +121,17 @@ describe('authentication', () => {
     );
   });
 
-  it('answers the health check without a token', async () => {
+  it('answers the health check without a token, saying only that the service is up', async () => {
     const res = await t.api('/api/health', { token: null });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', role: 'hub' });
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('gives the health details (versions, backends) to the administrator token only', async () => {
+    expect((await t.api('/api/health/details', { token: null })).status).toBe(401);
+    const res = await t.api('/api/health/details');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', role: 'hub', backends: expect.any(Object) });
   });
 });
 

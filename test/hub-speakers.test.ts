@@ -8,7 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { needsApproval } from '../court/index.ts';
 import type { CatalogDialect } from '../storage/index.ts';
+import { UserAccounts } from '../web/index.ts';
 import { seedCourt, startTestHub, type CatalogSnapshot, type TestHub } from './support/hub-harness.ts';
 import { serviceAvailable } from './support/services.ts';
 
@@ -133,8 +135,12 @@ function suite(dialect: CatalogDialect) {
       ['hcj-future', 'higher-court-judge', []],
       ['auditor-1', 'auditor', []],
     ];
+    // Higher-court judges and auditors need a second administrator's approval through the
+    // API (decision 0018); this suite is not about administration, so they are seeded.
+    const seeded = new UserAccounts({ repos: t.backends.repos, clock: t.backends.clock });
     for (const [login, role, courtIds] of users)
-      await adminJson('POST', '/api/admin/users', { login, role, password: PASSWORD, courtIds });
+      if (needsApproval(role)) await seeded.create({ login, role, password: PASSWORD, courtIds });
+      else await adminJson('POST', '/api/admin/users', { login, role, password: PASSWORD, courtIds });
     await adminJson('POST', '/api/cases', { id: 'case-1', number: '2-10/2026', courtId: 'court-1' });
     await adminJson('POST', '/api/cases', { id: 'case-2', number: '2-20/2026', courtId: 'court-1' });
     ids.plaintiff = (
@@ -157,11 +163,14 @@ function suite(dialect: CatalogDialect) {
         userLogin: 'party-2',
       })
     ).id as string;
-    const assign = (userLogin: string, validFrom: string, validUntil?: string) =>
-      adminJson('POST', '/api/cases/case-1/assignments', {
-        userLogin,
-        validFrom,
-        ...(validUntil ? { validUntil } : {}),
+    const assign = async (userLogin: string, validFrom: string, validUntil?: string) =>
+      t.backends.repos.cases.insertAssignment({
+        id: `as-${userLogin}`,
+        case_id: 'case-1',
+        user_id: (await t.backends.repos.users.findByLogin(userLogin))!.id,
+        valid_from_ms: Date.parse(validFrom),
+        valid_until_ms: validUntil ? Date.parse(validUntil) : null,
+        created_at: t.backends.clock.now(),
       });
     await assign('hcj-now', '2020-01-01T00:00:00.000Z');
     await assign('hcj-past', '2020-01-01T00:00:00.000Z', '2021-01-01T00:00:00.000Z');

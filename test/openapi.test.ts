@@ -210,9 +210,9 @@ describe('(b) the document is valid OpenAPI 3.1', () => {
       for (const status of Object.keys(responses)) expect(status, key).toMatch(/^[1-5]\d\d$/);
       const isProblem = (s: string) => 'application/problem+json' in ((responses[s]!.content ?? {}) as Json);
       const problemStatuses = Object.keys(responses).filter(isProblem);
-      // Every 4xx is a problem; a 5xx is too, except the health check's own 503 "degraded" report.
+      // Every 4xx is a problem; a 5xx is too, except the health checks' own 503 "degraded" report.
       for (const status of Object.keys(responses).filter((s) => Number(s) >= 400))
-        if (Number(status) < 500 || op.operationId !== 'getHealth')
+        if (Number(status) < 500 || !['getHealth', 'getHealthDetails'].includes(String(op.operationId)))
           expect(problemStatuses, key).toContain(status);
       expect(
         problemStatuses.some((s) => Number(s) >= 400 && Number(s) < 500),
@@ -439,7 +439,10 @@ describe('(c) real answers match the document', () => {
   });
 
   it('answers the health check and this document without credentials, and 401 on the API', async () => {
-    expect((await call(anonymous, 'GET', '/api/health')).body).toMatchObject({ status: 'ok' });
+    expect((await call(anonymous, 'GET', '/api/health')).body).toEqual({ status: 'ok' });
+    expect((await call(anonymous, 'GET', '/api/health/details')).status).toBe(401);
+    expect((await call(admin, 'GET', '/api/health/details')).body).toMatchObject({ status: 'ok' });
+    expect((await call(party, 'GET', '/api/health/details')).status).toBe(403);
     expect((await call(anonymous, 'GET', OPENAPI_PATH)).status).toBe(200);
     expect((await call(anonymous, 'GET', '/api/hearings')).body).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect((await call(anonymous, 'GET', '/api/auth/me')).status).toBe(401);
@@ -699,13 +702,25 @@ describe('(c) real answers match the document', () => {
       code: 'FORBIDDEN',
     });
     expect((await call(a, 'GET', '/api/cases/c-none/participants')).status).toBe(404);
+    // Access to evidence waits for a second administrator: the token proposes, demo-admin approves.
+    const assignment = await call(admin, 'POST', `/api/cases/${caseId}/assignments`, {
+      json: { userLogin: 'demo-higher-judge', validFrom: '2026-01-01T00:00:00.000Z' },
+    });
+    expect(assignment.status).toBe(202);
+    const assignmentId = (assignment.body as { approval: { id: string } }).approval.id;
     expect(
-      (
-        await call(a, 'POST', `/api/cases/${caseId}/assignments`, {
-          json: { userLogin: 'demo-higher-judge', validFrom: '2026-01-01T00:00:00.000Z' },
-        })
-      ).body,
-    ).toMatchObject({ validFrom: '2026-01-01T00:00:00.000Z' });
+      ((await call(a, 'GET', '/api/admin/approvals?state=pending')).body as { approvals: { id: string }[] })
+        .approvals,
+    ).toContainEqual(expect.objectContaining({ id: assignmentId }));
+    expect((await call(admin, 'POST', `/api/admin/approvals/${assignmentId}/approve`)).body).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { reason: 'not-a-person' },
+    });
+    expect((await call(a, 'POST', `/api/admin/approvals/${assignmentId}/approve`)).body).toMatchObject({
+      approval: { state: 'approved' },
+      result: { validFrom: '2026-01-01T00:00:00.000Z' },
+    });
+    expect((await call(a, 'POST', `/api/admin/approvals/${assignmentId}/reject`)).status).toBe(409);
     expect(
       (
         await call(a, 'POST', '/api/cases/c-none/assignments', {
@@ -713,15 +728,21 @@ describe('(c) real answers match the document', () => {
         })
       ).status,
     ).toBe(404);
-    expect(
-      (
-        await call(a, 'POST', '/api/admin/terminals', {
-          json: { id: 'term-oa', courtId: 'court-oa', name: 'Kiosk' },
-        })
-      ).body,
-    ).toMatchObject({
-      token: expect.any(String),
+    const terminal = await call(admin, 'POST', '/api/admin/terminals', {
+      json: { id: 'term-oa', courtId: 'court-oa', name: 'Kiosk' },
     });
+    expect(terminal.status).toBe(202);
+    const terminalId = (terminal.body as { approval: { id: string } }).approval.id;
+    expect((await call(a, 'POST', `/api/admin/approvals/${terminalId}/approve`)).body).toMatchObject({
+      result: { id: 'term-oa', token: expect.any(String) },
+    });
+    const revoke = await call(admin, 'POST', '/api/admin/terminals/term-oa/revoke');
+    expect(revoke.status).toBe(202);
+    const revokeId = (revoke.body as { approval: { id: string } }).approval.id;
+    expect((await call(a, 'POST', `/api/admin/approvals/${revokeId}/reject`)).body).toMatchObject({
+      approval: { state: 'rejected' },
+    });
+    expect((await call(a, 'POST', '/api/admin/terminals/term-none/revoke')).status).toBe(404);
     expect(
       (await call(party, 'POST', '/api/admin/courts', { json: { id: 'court-p', name: 'No' } })).body,
     ).toMatchObject({
@@ -744,6 +765,28 @@ describe('(c) real answers match the document', () => {
     expect(
       (await call(a, 'POST', '/api/admin/users', { json: { login: 'x', role: 'emperor' } })).status,
     ).toBe(400);
+    expect(
+      (await call(a, 'PUT', '/api/admin/users/openapi-user/role', { json: { role: 'representative' } })).body,
+    ).toMatchObject({ user: { role: 'representative' } });
+    const promoted = await call(a, 'PUT', '/api/admin/users/openapi-user/role', {
+      json: { role: 'auditor' },
+    });
+    expect(promoted.body).toMatchObject({ approval: { state: 'pending', kind: 'user.role' } });
+    const auditorProposal = await call(admin, 'POST', '/api/admin/users', {
+      json: { login: 'openapi-auditor', role: 'auditor' },
+    });
+    expect(auditorProposal.status).toBe(202);
+    expect(
+      (
+        await call(
+          a,
+          'POST',
+          `/api/admin/approvals/${(auditorProposal.body as { approval: { id: string } }).approval.id}/approve`,
+        )
+      ).body,
+    ).toMatchObject({
+      result: { user: { login: 'openapi-auditor', role: 'auditor' }, password: expect.any(String) },
+    });
     expect((await call(a, 'POST', '/api/admin/users/openapi-user/disable')).body).toMatchObject({
       user: { disabled: true },
     });

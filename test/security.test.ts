@@ -28,6 +28,7 @@ import { recordHearing } from '../cli/commands/demo.ts';
 import { startRole, type Role as StackRole, type Running } from '../cli/commands/serve.ts';
 import { MARKER_KINDS, createLogger, loadConfig, type Config } from '../core/index.ts';
 import type { AuditEntry } from '../storage/index.ts';
+import { UserAccounts } from '../web/index.ts';
 import {
   batches,
   rawRequest,
@@ -331,6 +332,30 @@ async function adminCall(s: Stack, method: string, pathname: string, body?: unkn
   const reply = await rawRequest(s.base, adminRequest(s.ctx, { method, path: pathname, body }));
   if (reply.status >= 300) throw new Error(`${method} ${pathname}: ${reply.status} ${reply.text}`);
   return reply.json;
+}
+
+/**
+ * A change that gives access (an assignment, a terminal, a higher-court judge): the token
+ * proposes it and demo-admin, a second administrator logged in, approves it (decision 0018).
+ * Returns what the approval made.
+ */
+async function approvedCall(s: Stack, method: string, pathname: string, body?: unknown): Promise<unknown> {
+  const proposed = (await adminCall(s, method, pathname, body)) as { approval: { id: string } };
+  let session = s.sessions.get('setup-admin');
+  if (!session) {
+    session = await logIn(s.base, 'demo-admin');
+    s.sessions.set('setup-admin', session);
+  }
+  const reply = await rawRequest(
+    s.base,
+    userRequest(session, {
+      method: 'POST',
+      path: `/api/admin/approvals/${proposed.approval.id}/approve`,
+      from: OFF_SITE,
+    }),
+  );
+  if (reply.status !== 200) throw new Error(`approve ${pathname}: ${reply.status} ${reply.text}`);
+  return (reply.json as { result: unknown }).result;
 }
 
 /** A call as the demo court's operator, who runs the suite's recordings from the console. */
@@ -2337,11 +2362,20 @@ beforeAll(async () => {
     ['judge-b', 'judge', ['demo-court']],
     ['operator-2', 'operator', ['court-2']],
     ['secretary-2', 'secretary', ['court-2']],
-    ['higher-judge-past', 'higher-court-judge', []],
     ['party-gone', 'party', []],
     ['operator-gone', 'operator', ['demo-court']],
   ] as const)
     await adminCall(stack, 'POST', '/api/admin/users', { login, role, password: PASSWORD, courtIds });
+  // A higher-court judge needs a second administrator; its generated password is replaced
+  // by the suite's, as the host's operator would (`hattama users passwd`).
+  await approvedCall(stack, 'POST', '/api/admin/users', {
+    login: 'higher-judge-past',
+    role: 'higher-court-judge',
+  });
+  await new UserAccounts({ repos, clock: running.backends!.clock }).setPassword(
+    'higher-judge-past',
+    PASSWORD,
+  );
   await adminCall(stack, 'POST', '/api/cases', {
     id: 'case-b',
     number: '2-0002/2026',
@@ -2357,12 +2391,12 @@ beforeAll(async () => {
     capacity: 'party',
     userLogin: 'party-gone',
   });
-  await adminCall(stack, 'POST', '/api/cases/demo-case/assignments', {
+  await approvedCall(stack, 'POST', '/api/cases/demo-case/assignments', {
     userLogin: 'higher-judge-past',
     validFrom: '2020-01-01T00:00:00.000Z',
     validUntil: '2021-01-01T00:00:00.000Z',
   });
-  await adminCall(stack, 'POST', '/api/admin/terminals', {
+  await approvedCall(stack, 'POST', '/api/admin/terminals', {
     id: 'terminal-1',
     courtId: 'demo-court',
     name: 'Terminal 1',

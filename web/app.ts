@@ -1,15 +1,17 @@
 /**
  * Builds the hub's express app without listening, so tests can mount it on any port.
  * Order matters: security headers, the hot GET routes (the player's playlists, behind a
- * session or the administrator token), body parsing, health, then sessions (cookie), the
- * auth routes, CSRF for cookie sessions, and the API — reachable with a session or,
- * for scripts, the administrator token.
+ * session or the administrator token), body parsing (routes with a smaller limit of
+ * their own first, then the general parser), health (up or not, for anyone), then
+ * sessions (cookie), the auth routes, CSRF for cookie sessions, the health details (for
+ * administrators), and the API — reachable with a session or, for scripts, the
+ * administrator token.
  */
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../core/index.ts';
-import { securityHeaders, type Auth } from './auth/index.ts';
+import { authBodyParser, securityHeaders, type Auth } from './auth/index.ts';
 import { errorHandler, notFoundHandler } from './middlewares/problem.ts';
-import { healthRoutes, type BackendProbe } from './routes/health.routes.ts';
+import { healthDetailsRoutes, healthRoutes, type BackendProbe } from './routes/health.routes.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -33,6 +35,11 @@ export interface AppOptions {
      * handlers as every other route's.
      */
     hotRoutes?: { path: string; handler: RequestHandler }[];
+    /**
+     * Lets only administrators through to the health details (the court's policy,
+     * `admin.manage`; refusals audited). Without it, the session's role is checked.
+     */
+    administratorsOnly?: RequestHandler;
   };
 }
 
@@ -45,10 +52,13 @@ export function createApp(options: AppOptions): Express {
   const gate = api ? api.tokenGate : null;
   if (api && gate)
     for (const hot of api.hotRoutes ?? []) app.get(hot.path, api.auth.authenticate, gate, hot.handler);
+  // A route with a smaller limit parses its body first: once a body is parsed, later
+  // parsers skip it, so the general 256 kB one must not run before it (a 40 kB log-in
+  // is 413, not read in full and then refused).
+  app.use('/api/auth', authBodyParser);
   app.use(express.json({ limit: '256kb' }));
-  app.use(
-    healthRoutes({ probes: options.probes, role: options.role, startedAt: options.startedAt ?? Date.now() }),
-  );
+  const health = { probes: options.probes, role: options.role, startedAt: options.startedAt ?? Date.now() };
+  app.use(healthRoutes(health));
   if (api && gate) {
     const { auth } = api;
     for (const r of api.publicRoutes) app.use(r);
@@ -56,6 +66,10 @@ export function createApp(options: AppOptions): Express {
     app.use(auth.routes);
     app.use(auth.csrfProtection);
     app.use('/api', gate);
+    // Versions, paths and backends are for administrators only (a session or the token).
+    app.use(
+      healthDetailsRoutes({ ...health, guard: api.administratorsOnly ?? auth.requireRole('administrator') }),
+    );
     for (const r of api.routes) app.use(r);
   }
   app.use('/api', notFoundHandler);

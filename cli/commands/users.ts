@@ -104,6 +104,14 @@ function printOutcome(outcome: PasswordOutcome, verb: string, options: UsersComm
     );
 }
 
+/**
+ * Creates an account at once, whatever its role: the CLI is the host operator's tool and
+ * acts with the host's authority over the catalog, which no approval stored in it could
+ * restrain; it is also how the first administrator is made on an empty catalog. In the API,
+ * administrators, higher-court judges and auditors wait for a second administrator
+ * (docs/decisions/0018-separation-of-duties.md). The creation is audited (`user.create`
+ * by `cli`, with the role).
+ */
 export async function usersAddCommand(login: string, options: UsersAddOptions): Promise<void> {
   if (!(USER_ROLES as readonly string[]).includes(options.role))
     throw new UsageError(`unknown role "${options.role}"; use one of ${USER_ROLES.join(', ')}`);

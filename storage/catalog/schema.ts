@@ -256,6 +256,24 @@ export interface OnsiteTerminalTable {
 
 /** `voided` (0005): checked again when made or handed out, and withdrawn (void_reason says why). */
 export type CopyState = 'queued' | 'running' | 'ready' | 'failed' | 'voided';
+export type ApprovalState = 'pending' | 'approved' | 'rejected';
+
+/** A change one administrator proposed and a second one decides (0006). */
+export interface ApprovalTable {
+  id: string;
+  /** What kind of change: user.create, user.role, case.assign, terminal.register, terminal.revoke. */
+  kind: string;
+  /** The change as JSON; never a secret. */
+  payload: string;
+  summary: string;
+  state: ApprovalState;
+  /** User id of the proposer. */
+  proposed_by: string;
+  proposed_at: number;
+  /** User id of the administrator who approved or rejected it. */
+  decided_by: string | null;
+  decided_at: number | null;
+}
 
 export interface CopyTable {
   id: string;
@@ -300,6 +318,7 @@ export interface HearingSpeakerTable {
 }
 
 export interface CatalogSchema {
+  approvals: ApprovalTable;
   copies: CopyTable;
   hearing_speakers: HearingSpeakerTable;
   courts: CourtTable;
@@ -346,3 +365,4 @@ export type CaseParticipant = Selectable<CaseParticipantTable>;
 export type CaseAssignment = Selectable<CaseAssignmentTable>;
 export type SealedRange = Selectable<SealedRangeTable>;
 export type OnsiteTerminal = Selectable<OnsiteTerminalTable>;
+export type Approval = Selectable<ApprovalTable>;

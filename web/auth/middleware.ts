@@ -28,6 +28,15 @@ import type { AuthUser, ResolvedSession, SessionService } from './sessions.ts';
 export const SESSION_COOKIE = 'hattama_session';
 export const CSRF_HEADER = 'x-csrf-token';
 export const LOGIN_PATH = '/api/auth/login';
+/**
+ * The most a log-in body may weigh: a login and a password (PASSWORD_MAX_LENGTH, four
+ * bytes a character at worst) in JSON fit well within it. The app mounts `authBodyParser`
+ * before its general 256 kB parser, so this limit is the one that applies (app.ts).
+ */
+export const AUTH_BODY_LIMIT = '8kb';
+
+/** The JSON parser of /api/auth/*, with the log-in's own limit (a bigger body is 413). */
+export const authBodyParser: RequestHandler = express.json({ limit: AUTH_BODY_LIMIT });
 
 /** What `authenticate` attaches to a request with a live session. */
 export interface RequestAuth {
@@ -231,7 +240,7 @@ export function authRoutes(options: AuthRoutesOptions): Router {
   });
   const noStore = (res: Response) => res.set('Cache-Control', 'no-store');
 
-  router.use('/api/auth', express.json({ limit: '16kb' }), authenticate(sessions), csrfProtection(sessions));
+  router.use('/api/auth', authBodyParser, authenticate(sessions), csrfProtection(sessions));
 
   router.post(LOGIN_PATH, async (req, res, next) => {
     try {

@@ -99,7 +99,58 @@ export class UserAccounts {
     return Promise.all(users.map(async (u) => userView(u, await this.d.repos.users.courtIds(u.id))));
   }
 
+  /** Refuses (400, 409) an account that `create` would refuse, without making it. */
+  async checkNew(input: Omit<CreateUserInput, 'password'>): Promise<void> {
+    await this.validate({ ...input, password: undefined });
+  }
+
   async create(input: CreateUserInput): Promise<PasswordOutcome> {
+    const { login, role, locale, displayName, generated, password, courtIds } = await this.validate(input);
+    const now = this.d.clock.now();
+    const user: User = {
+      id: crypto.randomUUID(),
+      login,
+      display_name: displayName,
+      role,
+      password_hash: await hashPassword(password),
+      locale,
+      disabled_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      await this.d.repos.users.insert(user);
+    } catch (error) {
+      // Another process created the same login meanwhile: the unique index decided.
+      if (await this.d.repos.users.findByLogin(login))
+        throw new ConflictError(`user "${login}" already exists`, { login });
+      throw error;
+    }
+    for (const courtId of courtIds) await this.d.repos.users.addCourt(user.id, courtId, now);
+    await this.record(
+      'user.create',
+      user,
+      `role ${user.role}${courtIds.length ? `; courts ${courtIds.join(', ')}` : ''}`,
+    );
+    return { user: userView(user, courtIds), generatedPassword: generated };
+  }
+
+  /** Gives an account another role and ends its sessions (they carried the old one). */
+  async setRole(login: string, role: string): Promise<UserView> {
+    const user = await this.get(login);
+    if (!isUserRole(role))
+      throw new ValidationError(`invalid role "${role}": use one of ${USER_ROLES.join(', ')}`, {
+        field: 'role',
+      });
+    if (user.role === role) return userView(user, await this.d.repos.users.courtIds(user.id));
+    const now = this.d.clock.now();
+    await this.d.repos.users.update(user.id, { role, updated_at: now });
+    await this.d.repos.sessions.revokeAllForUser(user.id, now);
+    await this.record('user.role', user, `role ${user.role} -> ${role}`);
+    return userView({ ...user, role, updated_at: now }, await this.d.repos.users.courtIds(user.id));
+  }
+
+  private async validate(input: CreateUserInput) {
     const login = normalizeLogin(input.login);
     if (!LOGIN_PATTERN.test(login))
       throw new ValidationError(
@@ -128,33 +179,15 @@ export class UserAccounts {
 
     if (await this.d.repos.users.findByLogin(login))
       throw new ConflictError(`user "${login}" already exists`, { login });
-    const now = this.d.clock.now();
-    const user: User = {
-      id: crypto.randomUUID(),
+    return {
       login,
-      display_name: displayName,
       role: input.role,
-      password_hash: await hashPassword(password),
       locale: locale as UserLocale,
-      disabled_at: null,
-      created_at: now,
-      updated_at: now,
+      displayName,
+      generated,
+      password,
+      courtIds,
     };
-    try {
-      await this.d.repos.users.insert(user);
-    } catch (error) {
-      // Another process created the same login meanwhile: the unique index decided.
-      if (await this.d.repos.users.findByLogin(login))
-        throw new ConflictError(`user "${login}" already exists`, { login });
-      throw error;
-    }
-    for (const courtId of courtIds) await this.d.repos.users.addCourt(user.id, courtId, now);
-    await this.record(
-      'user.create',
-      user,
-      `role ${user.role}${courtIds.length ? `; courts ${courtIds.join(', ')}` : ''}`,
-    );
-    return { user: userView(user, courtIds), generatedPassword: generated };
   }
 
   /** Sets a new password (given, or generated and returned once) and ends the user's sessions. */

@@ -19,6 +19,8 @@ import {
 } from '../../storage/index.ts';
 import { createApp } from '../app.ts';
 import {
+  API_TOKEN_USER_ID,
+  UserAccounts,
   apiTokenGate,
   authOptionsFromConfig,
   createAuth,
@@ -27,7 +29,9 @@ import {
   type AuthOptions,
 } from '../auth/index.ts';
 import { openApiRoutes } from '../openapi/index.ts';
-import { adminRoutes } from '../routes/admin.routes.ts';
+import { originOf } from '../middlewares/origin.ts';
+import { personOf } from '../middlewares/person.ts';
+import { accountChanges, adminRoutes } from '../routes/admin.routes.ts';
 import { auditRoutes } from '../routes/audit.routes.ts';
 import { copiesRoutes } from '../routes/copies.routes.ts';
 import type { BackendProbe } from '../routes/health.routes.ts';
@@ -36,7 +40,7 @@ import { playerRoutes } from '../routes/player.routes.ts';
 import { recordersRoutes } from '../routes/recorders.routes.ts';
 import { uiRoutes } from '../ui/ui.routes.ts';
 import { hlsJsFile } from '../player/index.ts';
-import { AccessService } from '../../court/index.ts';
+import { AccessService, ApprovalsService, CasesService, CourtsService } from '../../court/index.ts';
 import { HearingDeskService, HearingsService } from '../../court/index.ts';
 import { AuditReadsService } from '../../court/index.ts';
 import { HearingReadsService } from '../../court/index.ts';
@@ -119,7 +123,22 @@ export function createHub(options: HubOptions): Hub {
     logger: o.logger,
     courtNetworks: o.courtNetworks,
   });
+  const cases = new CasesService({ repos: o.repos, access, audit, clock: o.clock });
+  const courts = new CourtsService({ repos: o.repos, access, clock: o.clock });
+  const accountsFor = (actor: { login: string }) =>
+    new UserAccounts({ repos: o.repos, clock: o.clock, audit, actor: actor.login });
+  const approvals = new ApprovalsService({
+    repos: o.repos,
+    access,
+    audit,
+    clock: o.clock,
+    cases,
+    courts,
+    accounts: accountChanges(accountsFor),
+    machineAccountIds: [API_TOKEN_USER_ID],
+  });
   const hearings = new HearingsService({
+    cases,
     repos: reads,
     objects: o.objects,
     gateway,
@@ -182,6 +201,11 @@ export function createHub(options: HubOptions): Hub {
         uiRoutes({ hlsJsPath: hlsJsFile() }),
       ],
       hotRoutes: [player.playlist],
+      administratorsOnly: (req, _res, next) => {
+        courts
+          .requireAdministratorQuietly(personOf(req), originOf(req), `${req.method} ${req.path}`)
+          .then(() => next(), next);
+      },
       routes: [
         player.router,
         auditRoutes({ auditReads: new AuditReadsService({ access, repos: o.repos }) }),
@@ -197,7 +221,7 @@ export function createHub(options: HubOptions): Hub {
             expirySeconds: o.presignExpirySeconds,
           }),
         }),
-        adminRoutes({ repos: o.repos, access, audit, clock: o.clock }),
+        adminRoutes({ cases, courts, approvals, accountsFor }),
         recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
         // Last: its /api/hearings/:id/:command would otherwise take /copies and the like.
         hearingsRoutes({

@@ -31,7 +31,11 @@ export const sessionSchema = z.object({
   expiresAt: iso,
 });
 
-export const healthSchema = z.object({
+/** What anyone may know: whether the service is up. */
+export const healthSchema = z.strictObject({ status: z.enum(['ok', 'degraded']) });
+
+/** Versions and backends: for administrators only (GET /api/health/details). */
+export const healthDetailsSchema = z.object({
   status: z.enum(['ok', 'degraded']),
   role: z.string(),
   versions: z.object({ hattama: z.string(), node: z.string() }),
@@ -194,6 +198,34 @@ export const caseSchema = z.object({
 export const caseListSchema = z.object({ cases: z.array(caseSchema) });
 export const assignmentCreatedSchema = z.object({ id: z.string(), validFrom: iso });
 
+/** A change waiting for a second administrator (court/approvals.service.ts). */
+export const approvalSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['user.create', 'user.role', 'case.assign', 'terminal.register', 'terminal.revoke']),
+  /** What is asked, in words. */
+  summary: z.string(),
+  /** The change itself; never a secret. */
+  change: z.looseObject({ kind: z.string() }),
+  state: z.enum(['pending', 'approved', 'rejected']),
+  proposedBy: z.string(),
+  proposedAt: iso,
+  decidedBy: z.string().nullable(),
+  decidedAt: iso.nullable(),
+});
+export const approvalPendingSchema = z.object({ approval: approvalSchema });
+export const approvalListSchema = z.object({ approvals: z.array(approvalSchema) });
+/** What an approval made: the account (and its generated password, once), the assignment, the terminal (and its token, once). */
+export const approvalDoneSchema = z.object({
+  approval: approvalSchema,
+  result: z.union([
+    createdUserSchema,
+    assignmentCreatedSchema,
+    z.object({ id: z.string(), token: z.string() }),
+    z.object({ id: z.string(), revoked: z.literal(true) }),
+  ]),
+});
+export const userRoleSchema = z.object({ user: userViewSchema });
+
 /** A token is shown once, in this answer; the hub keeps only its hash. */
 export const issuedTokenSchema = z.object({ id: z.string(), token: z.string() });
 
@@ -280,6 +312,7 @@ export const RESPONSE_SCHEMAS = {
   AuthUser: authUserSchema,
   Session: sessionSchema,
   Health: healthSchema,
+  HealthDetails: healthDetailsSchema,
   Hearing: hearingSchema,
   PlayAccess: playAccessSchema,
   HearingList: hearingListSchema,
@@ -306,6 +339,11 @@ export const RESPONSE_SCHEMAS = {
   Participant: participantSchema,
   ParticipantList: participantListSchema,
   AssignmentCreated: assignmentCreatedSchema,
+  Approval: approvalSchema,
+  ApprovalPending: approvalPendingSchema,
+  ApprovalList: approvalListSchema,
+  ApprovalDone: approvalDoneSchema,
+  UserRole: userRoleSchema,
   CopyRequested: copyRequestedSchema,
   Copy: copySchema,
   IssuedToken: issuedTokenSchema,

@@ -1,15 +1,24 @@
 /**
  * Access data: courts, courtrooms, users, cases with their participants and the
- * assignments of higher-court judges, on-site terminals. Changes are access-data changes
- * and go to the audit log.
+ * assignments of higher-court judges, on-site terminals, and the changes that wait for a
+ * second administrator (GET /api/admin/approvals; docs/decisions/0018-separation-of-duties.md).
+ * Thin: validate, one call into a court service (or UserAccounts), answer. Changes are
+ * access-data changes and go to the audit log.
  */
-import crypto from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, idSchema, isoTime, lineSchema, type Clock } from '../../core/index.ts';
-import type { AuditLog, CaseParticipant, Repositories } from '../../storage/index.ts';
-import { UserAccounts } from '../auth/index.ts';
-import { hashTerminalToken, type AccessService } from '../../court/index.ts';
+import { ValidationError, idSchema, lineSchema } from '../../core/index.ts';
+import type { CaseParticipant } from '../../storage/index.ts';
+import type { PasswordOutcome, UserAccounts, UserView } from '../auth/index.ts';
+import {
+  needsApproval,
+  type AccountChanges,
+  type ApprovalView,
+  type ApprovalsService,
+  type CasesService,
+  type CourtsService,
+  type Person,
+} from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
 import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
@@ -47,200 +56,187 @@ export const assignmentSchema = z
     path: ['validUntil'],
   });
 export const terminalSchema = z.strictObject({ id: idSchema, courtId: idSchema, name: lineSchema(200) });
+export const roleSchema = z.strictObject({ role: z.string().min(1).max(40) });
+export const approvalsQuery = z.strictObject({
+  state: z.enum(['pending', 'approved', 'rejected']).optional(),
+});
+export const loginParam = z.object({ login: z.string().min(1).max(64) });
 
 /** A participant as the API shows it; which account is linked is not shown, only whether one is. */
 export function participantView(p: CaseParticipant) {
   return { id: p.id, name: p.name, capacity: p.capacity, hasAccount: p.user_id !== null };
 }
 
-export function adminRoutes(d: {
-  repos: Repositories;
-  access: AccessService;
-  audit: AuditLog;
-  clock: Clock;
-}): Router {
+/**
+ * UserAccounts as the court's approvals reach them (AccountChanges): an approved account
+ * gets a generated password, shown once to the administrator who approved it — the
+ * proposer never knows it.
+ */
+export function accountChanges(accountsFor: (actor: Person) => UserAccounts): AccountChanges {
+  const system: Person = {
+    id: 'approvals',
+    login: 'approvals',
+    displayName: 'approvals',
+    role: 'administrator',
+  };
+  return {
+    checkCreate: (c) => accountsFor(system).checkNew(c),
+    async create(c, actor) {
+      const out = await accountsFor(actor).create({ ...c, password: undefined });
+      return { user: out.user, password: out.generatedPassword };
+    },
+    async checkRole(c) {
+      await accountsFor(system).get(c.login);
+    },
+    async setRole(c, actor) {
+      return { user: await accountsFor(actor).setRole(c.login, c.role) };
+    },
+  };
+}
+
+export interface AdminRoutesDeps {
+  cases: CasesService;
+  courts: CourtsService;
+  approvals: ApprovalsService;
+  /** UserAccounts acting for this person (its changes are audited under their login). */
+  accountsFor: (actor: Person) => UserAccounts;
+}
+
+/** 202: the change waits for a second administrator. */
+const pending = (approval: ApprovalView) => ({ approval });
+
+export function adminRoutes(d: AdminRoutesDeps): Router {
   const r = Router();
-  const manage = async (req: Request, target: string) => {
-    await d.access.require({
-      user: personOf(req),
-      hearing: null,
-      action: 'admin.manage',
-      origin: originOf(req),
-      target,
-      audit: true,
-    });
-  };
-  /**
-   * Cases and participants are the secretary's work as much as the administrator's; who
-   * may do it, and see a case's participants, is the policy's (`decideCase`).
-   */
-  const onCase = async (
-    req: Request,
-    theCase: { id: string; court_id: string },
-    action: 'case.read' | 'case.prepare',
-    target?: string,
-  ) => {
-    await d.access.requireCase({ user: personOf(req), theCase, action, origin: originOf(req), target });
-  };
-  const accounts = (req: Request) =>
-    new UserAccounts({
-      repos: d.repos,
-      clock: d.clock,
-      audit: d.audit,
-      actor: personOf(req).login,
-    });
+  const who = (req: Request) => [personOf(req), originOf(req)] as const;
 
   r.get('/api/courtrooms', async (_req, res) => {
-    const rooms = await d.repos.courts.listCourtrooms();
+    const rooms = await d.courts.listCourtrooms();
     res.json({ courtrooms: rooms.map((c) => ({ id: c.id, name: c.name, courtId: c.court_id })) });
   });
   r.post('/api/courtrooms', async (req, res) => {
     const input = parseOrThrow(roomSchema, req.body, 'courtroom');
-    await manage(req, `courtroom ${input.id}`);
-    if (!(await d.repos.courts.findCourt(input.courtId)))
-      throw new NotFoundError(`court ${input.courtId} does not exist`);
-    if (await d.repos.courts.findCourtroom(input.id)) throw new ConflictError(`courtroom ${input.id} exists`);
-    await d.repos.courts.insertCourtroom({
-      id: input.id,
-      court_id: input.courtId,
-      name: input.name,
-      created_at: d.clock.now(),
-    });
+    await d.courts.createCourtroom(...who(req), input);
     res.status(201).json(input);
   });
   r.get('/api/admin/courts', async (_req, res) => {
-    res.json({ courts: (await d.repos.courts.listCourts()).map((c) => ({ id: c.id, name: c.name })) });
+    res.json({ courts: (await d.courts.listCourts()).map((c) => ({ id: c.id, name: c.name })) });
   });
   r.post('/api/admin/courts', async (req, res) => {
     const input = parseOrThrow(courtSchema, req.body, 'court');
-    await manage(req, `court ${input.id}`);
-    if (await d.repos.courts.findCourt(input.id)) throw new ConflictError(`court ${input.id} exists`);
-    await d.repos.courts.insertCourt({ id: input.id, name: input.name, created_at: d.clock.now() });
+    await d.courts.createCourt(...who(req), input);
     res.status(201).json(input);
   });
 
   r.get('/api/admin/users', async (req, res) => {
-    await manage(req, 'users');
-    res.json({ users: await accounts(req).list() });
+    await d.courts.requireAdministrator(...who(req), 'users');
+    res.json({ users: await d.accountsFor(personOf(req)).list() });
   });
   r.post('/api/admin/users', async (req, res) => {
     const input = parseOrThrow(userSchema, req.body, 'user');
-    await manage(req, `user ${input.login}`);
-    const out = await accounts(req).create(input);
+    if (needsApproval(input.role)) {
+      if (input.password !== undefined) {
+        // Who asks is decided (and a refusal audited) before what they sent is judged.
+        await d.courts.requireAdministrator(...who(req), `user ${input.login}`);
+        throw new ValidationError(
+          `the password of a new ${input.role} account is generated when a second administrator approves it, and shown to them once; leave "password" out`,
+          { field: 'password' },
+        );
+      }
+      const { password: _none, ...change } = input;
+      const approval = await d.approvals.propose(...who(req), {
+        kind: 'user.create',
+        ...change,
+        role: input.role as Person['role'],
+      });
+      res.status(202).json(pending(approval));
+      return;
+    }
+    await d.courts.requireAdministrator(...who(req), `user ${input.login}`);
+    const out: PasswordOutcome = await d.accountsFor(personOf(req)).create(input);
     res
       .status(201)
       .json({ user: out.user, ...(out.generatedPassword ? { password: out.generatedPassword } : {}) });
   });
+  r.put('/api/admin/users/:login/role', async (req, res) => {
+    const { login } = parseOrThrow(loginParam, req.params, 'login');
+    const { role } = parseOrThrow(roleSchema, req.body, 'role');
+    if (needsApproval(role)) {
+      const approval = await d.approvals.propose(...who(req), {
+        kind: 'user.role',
+        login,
+        role: role as Person['role'],
+      });
+      res.status(202).json(pending(approval));
+      return;
+    }
+    await d.courts.requireAdministrator(...who(req), `user ${login} role ${role}`);
+    const user: UserView = await d.accountsFor(personOf(req)).setRole(login, role);
+    res.json({ user });
+  });
   r.post('/api/admin/users/:login/disable', async (req, res) => {
-    const { login } = parseOrThrow(z.object({ login: z.string().min(1).max(64) }), req.params, 'login');
-    await manage(req, `user ${login}`);
-    res.json(await accounts(req).disable(login));
+    const { login } = parseOrThrow(loginParam, req.params, 'login');
+    await d.courts.requireAdministrator(...who(req), `user ${login}`);
+    res.json(await d.accountsFor(personOf(req)).disable(login));
   });
 
   r.get('/api/cases', async (req, res) => {
     // Each person sees the cases the policy lets them read.
-    const all = await d.repos.cases.listCases();
-    const cases = await d.access.readableCases(personOf(req), all);
+    const cases = await d.cases.listReadable(personOf(req));
     res.json({
       cases: cases.map((c) => ({ id: c.id, number: c.number, category: c.category, courtId: c.court_id })),
     });
   });
   r.post('/api/cases', async (req, res) => {
     const input = parseOrThrow(caseSchema, req.body, 'case');
-    await onCase(
-      req,
-      { id: input.id ?? 'new', court_id: input.courtId },
-      'case.prepare',
-      `case ${input.number}`,
-    );
-    if (!(await d.repos.courts.findCourt(input.courtId)))
-      throw new NotFoundError(`court ${input.courtId} does not exist`);
-    if (await d.repos.cases.findCaseByNumber(input.courtId, input.number))
-      throw new ConflictError(`case ${input.number} exists`);
-    if (input.id && (await d.repos.cases.findCase(input.id)))
-      throw new ConflictError(`case ${input.id} exists`);
-    const id = input.id ?? `c-${crypto.randomUUID().slice(0, 13)}`;
-    await d.repos.cases.insertCase({
-      id,
-      number: input.number,
-      category: input.category,
-      court_id: input.courtId,
-      created_at: d.clock.now(),
-    });
-    res.status(201).json({ id, number: input.number, category: input.category, courtId: input.courtId });
+    const c = await d.cases.create(...who(req), input);
+    res.status(201).json({ id: c.id, number: c.number, category: c.category, courtId: c.court_id });
   });
   r.get('/api/cases/:id/participants', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
-    const theCase = await d.repos.cases.findCase(id);
-    if (!theCase) throw new NotFoundError(`case ${id} does not exist`);
-    await onCase(req, theCase, 'case.read');
-    res.json({
-      caseId: id,
-      participants: (await d.repos.cases.listParticipants(id)).map(participantView),
-    });
+    const participants = await d.cases.participants(...who(req), id);
+    res.json({ caseId: id, participants: participants.map(participantView) });
   });
   r.post('/api/cases/:id/participants', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
     const input = parseOrThrow(participantSchema, req.body, 'participant');
-    const theCase = await d.repos.cases.findCase(id);
-    if (!theCase) throw new NotFoundError(`case ${id} does not exist`);
-    await onCase(req, theCase, 'case.prepare', `${id} ${input.capacity} ${input.userLogin ?? input.name}`);
-    const user = input.userLogin ? await d.repos.users.findByLogin(input.userLogin) : undefined;
-    if (input.userLogin && !user) throw new NotFoundError(`no user ${input.userLogin}`);
-    const participant = {
-      id: crypto.randomUUID(),
-      case_id: id,
-      user_id: user?.id ?? null,
-      name: input.name,
-      capacity: input.capacity,
-      created_at: d.clock.now(),
-    };
-    if (!(await d.repos.cases.insertParticipant(participant)))
-      throw new ConflictError('this participant is already on the case');
-    await d.audit.append({
-      actor: personOf(req).login,
-      role: personOf(req).role,
-      action: 'case.participant.add',
-      target: `${id} ${input.capacity} ${input.userLogin ?? input.name}`,
-      verdict: 'info',
-    });
+    const participant = await d.cases.addParticipant(...who(req), id, input);
     res.status(201).json({ id: participant.id });
   });
   r.post('/api/cases/:id/assignments', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'case id');
     const input = parseOrThrow(assignmentSchema, req.body, 'assignment');
-    await manage(req, `assignment ${id} ${input.userLogin}`);
-    if (!(await d.repos.cases.findCase(id))) throw new NotFoundError(`case ${id} does not exist`);
-    const user = await d.repos.users.findByLogin(input.userLogin);
-    if (!user) throw new NotFoundError(`no user ${input.userLogin}`);
-    const assignment = {
-      id: crypto.randomUUID(),
-      case_id: id,
-      user_id: user.id,
-      valid_from_ms: Date.parse(input.validFrom),
-      valid_until_ms: input.validUntil ? Date.parse(input.validUntil) : null,
-      created_at: d.clock.now(),
-    };
-    await d.repos.cases.insertAssignment(assignment);
-    res.status(201).json({ id: assignment.id, validFrom: isoTime(assignment.valid_from_ms) });
+    const approval = await d.approvals.propose(...who(req), {
+      kind: 'case.assign',
+      caseId: id,
+      userLogin: input.userLogin,
+      validFromMs: Date.parse(input.validFrom),
+      validUntilMs: input.validUntil ? Date.parse(input.validUntil) : null,
+    });
+    res.status(202).json(pending(approval));
   });
 
   r.post('/api/admin/terminals', async (req, res) => {
     const input = parseOrThrow(terminalSchema, req.body, 'terminal');
-    await manage(req, `terminal ${input.id}`);
-    if (!(await d.repos.courts.findCourt(input.courtId)))
-      throw new NotFoundError(`court ${input.courtId} does not exist`);
-    if (await d.repos.terminals.find(input.id)) throw new ConflictError(`terminal ${input.id} exists`);
-    const token = crypto.randomBytes(24).toString('base64url');
-    await d.repos.terminals.insert({
-      id: input.id,
-      court_id: input.courtId,
-      name: input.name,
-      token_hash: hashTerminalToken(token),
-      created_at: d.clock.now(),
-      revoked_at: null,
-    });
-    res.status(201).json({ id: input.id, token });
+    const approval = await d.approvals.propose(...who(req), { kind: 'terminal.register', ...input });
+    res.status(202).json(pending(approval));
+  });
+  r.post('/api/admin/terminals/:id/revoke', async (req, res) => {
+    const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'terminal id');
+    const approval = await d.approvals.propose(...who(req), { kind: 'terminal.revoke', id });
+    res.status(202).json(pending(approval));
+  });
+
+  r.get('/api/admin/approvals', async (req, res) => {
+    const { state } = parseOrThrow(approvalsQuery, req.query, 'query');
+    res.json({ approvals: await d.approvals.list(...who(req), state) });
+  });
+  r.post('/api/admin/approvals/:id/approve', async (req, res) => {
+    const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'approval id');
+    res.json(await d.approvals.approve(...who(req), id));
+  });
+  r.post('/api/admin/approvals/:id/reject', async (req, res) => {
+    const { id } = parseOrThrow(z.object({ id: idSchema }), req.params, 'approval id');
+    res.json({ approval: await d.approvals.reject(...who(req), id) });
   });
   return r;
 }

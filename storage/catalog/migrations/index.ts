@@ -9,6 +9,7 @@ import * as m0002 from './0002-accounts.ts';
 import * as m0003 from './0003-copies.ts';
 import * as m0004 from './0004-hearing-speakers.ts';
 import * as m0005 from './0005-copies-voided.ts';
+import * as m0006 from './0006-approvals.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Up = (db: Kysely<any>, dialect: CatalogDialect) => Promise<void>;
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly { name: string; up: Up }[] = [
   { name: '0003-copies', up: m0003.up },
   { name: '0004-hearing-speakers', up: m0004.up },
   { name: '0005-copies-voided', up: m0005.up },
+  { name: '0006-approvals', up: m0006.up },
 ];

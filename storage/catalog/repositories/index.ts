@@ -1,4 +1,5 @@
 import type { CatalogDb } from '../catalog.ts';
+import { ApprovalsRepository } from './approvals.repository.ts';
 import { AuditLogRepository } from './audit-log.repository.ts';
 import { CasesRepository } from './cases.repository.ts';
 import { CopiesRepository } from './copies.repository.ts';
@@ -18,6 +19,7 @@ export type { HearingSpeaker, SpeakerEntry } from './hearing-speakers.repository
 export type { HearingPageQuery } from './hearings.repository.ts';
 
 export {
+  ApprovalsRepository,
   CopiesRepository,
   AuditLogRepository,
   CasesRepository,
@@ -51,6 +53,8 @@ export interface Repositories {
   copies: CopiesRepository;
   sealedRanges: SealedRangesRepository;
   terminals: TerminalsRepository;
+  /** Changes proposed by one administrator, decided by another (0006). */
+  approvals: ApprovalsRepository;
 }
 
 export function createRepositories(db: CatalogDb): Repositories {
@@ -69,5 +73,6 @@ export function createRepositories(db: CatalogDb): Repositories {
     copies: new CopiesRepository(db),
     sealedRanges: new SealedRangesRepository(db),
     terminals: new TerminalsRepository(db),
+    approvals: new ApprovalsRepository(db),
   };
 }
