@@ -330,6 +330,23 @@ describe.each(catalogs)('recorder rules (%s catalog)', (catalog) => {
       expect(await closedWithin(feed, 4000)).toEqual({ code: 4401, reason: 'session-revoked' });
     });
 
+    it.each([
+      ['idle', { last_seen_at: T0 }, 'session-idle'],
+      ['past its absolute end', { expires_at: T0 }, 'session-expired'],
+    ] as const)('closes the feed within a few seconds of its session going %s', async (_, change, reason) => {
+      const operator = await t.person('operator', { courtIds: ['court-a'] });
+      const feed = await openFeed(t, operator);
+      feeds.push(feed);
+      // The session's times as a day of inactivity (or its end) would leave them. (Written
+      // by user, not in the shape of the once-a-minute touch, which the read cache applies itself.)
+      await t.backends.catalog.db
+        .updateTable('sessions')
+        .set(change)
+        .where('user_id', '=', operator.id)
+        .execute();
+      expect(await closedWithin(feed, 4000)).toEqual({ code: 4401, reason });
+    });
+
     it('closes the feed within a few seconds of the account being disabled', async () => {
       const secretaryB = await t.person('secretary', { courtIds: ['court-b'] });
       const feed = await openFeed(t, secretaryB);
