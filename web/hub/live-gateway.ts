@@ -102,10 +102,11 @@ export class LiveGateway {
     this.lastChange = this.d.catalogChanges?.token() ?? null;
     this.timers.push(
       setInterval(() => {
+        if (this.clients.size === 0) return; // nobody watches: nothing to check, not even the token
         const token = this.d.catalogChanges?.token() ?? null;
         const changed = token !== null && token !== this.lastChange;
         const due = this.d.clock.now() - this.lastFullCheck >= recheckMs;
-        if (this.clients.size === 0 || (!changed && !due)) return;
+        if (!changed && !due) return;
         this.lastChange = token;
         void this.recheck();
       }, this.d.changePollMs ?? 250).unref(),
