@@ -124,6 +124,37 @@ export class RecorderOfflineError extends HattamaError {
   }
 }
 
+/** Why the hub refuses a recorder node's request (the `code` of its `ack`). */
+export type RecorderRefusalCode =
+  | 'HEARING_UNKNOWN'
+  | 'NODE_NOT_ASSIGNED'
+  | 'HEARING_NOT_STARTED'
+  | 'NOT_STOPPED'
+  | 'MARKER_INVALID'
+  | 'MARKER_CONFLICT'
+  | 'LAST_SEQ_INCOMPLETE'
+  | 'SEGMENTS_MISSING';
+
+/** A recorder node's marker or "drained" that the hub refuses; nothing was stored. */
+export class RecorderRequestRefusedError extends HattamaError {
+  constructor(
+    readonly refusal: RecorderRefusalCode,
+    message: string,
+  ) {
+    super('CONFLICT', message, { expected: true, status: 409, details: { refusal } });
+  }
+}
+
+/** A marker as the recorder node sends it (core/recorder-protocol.ts, already checked there). */
+export interface RecorderMarker {
+  hearingId: string;
+  markerId: string;
+  kind: MarkerInput['kind'];
+  atMs: number;
+  endMs?: number | undefined;
+  text: string;
+}
+
 export interface HearingsServiceDeps {
   repos: Repositories;
   objects: ObjectStore;
@@ -278,12 +309,23 @@ export class HearingsService {
     return this.get(id);
   }
 
-  /** A node (re)connected: stop what it still records of hearings stopped meanwhile. */
+  /**
+   * A node (re)connected: stop what it still records of hearings stopped meanwhile. Only
+   * hearings of the node's own courtroom are its business; any other it names is logged
+   * and left alone (it could not register a segment or end such a hearing anyway).
+   */
   async reconcile(nodeId: string, hearings: readonly { hearingId: string; state: string }[]): Promise<void> {
     for (const h of hearings) {
       if (h.state === 'stopped') continue;
       const hearing = await this.d.repos.hearings.find(h.hearingId);
       if (hearing?.state !== 'stopped') continue;
+      if (!(await this.nodeRecords(nodeId, hearing))) {
+        this.d.logger.warn(
+          { hearingId: h.hearingId, recorderId: nodeId },
+          'a reconnected recorder names a hearing of another courtroom; ignored',
+        );
+        continue;
+      }
       this.d.logger.warn(
         { hearingId: h.hearingId, recorderId: nodeId },
         'telling a reconnected recorder to stop',
@@ -294,6 +336,24 @@ export class HearingsService {
           this.d.logger.error({ err: error, hearingId: h.hearingId }, 'reconcile stop failed'),
         );
     }
+  }
+
+  /** Whether the node records the hearing's courtroom (a node has one courtroom, or none). */
+  private async nodeRecords(nodeId: string, hearing: Hearing): Promise<boolean> {
+    const node = await this.d.repos.recorderNodes.find(nodeId);
+    return node !== undefined && node.courtroom_id === hearing.courtroom_id;
+  }
+
+  /** The hearing a node's request names, refused unless it exists and is of the node's courtroom. */
+  private async hearingOfNode(nodeId: string, hearingId: string): Promise<Hearing> {
+    const hearing = await this.d.repos.hearings.find(hearingId);
+    if (!hearing) throw new RecorderRequestRefusedError('HEARING_UNKNOWN', `no hearing ${hearingId}`);
+    if (!(await this.nodeRecords(nodeId, hearing)))
+      throw new RecorderRequestRefusedError(
+        'NODE_NOT_ASSIGNED',
+        `node ${nodeId} does not record courtroom ${hearing.courtroom_id}`,
+      );
+    return hearing;
   }
 
   /**
@@ -377,30 +437,72 @@ export class HearingsService {
   }
 
   /**
-   * The recorder says a stopped hearing is fully delivered. When the catalog holds
-   * every segment it names, the manifest is written (once) next to the segments.
+   * A marker the courtroom's recorder sets by itself (a restart after a camera or
+   * ffmpeg failure, with its start and end). Refused with a code, storing nothing, when
+   * the hearing is unknown, of another courtroom, not started, when it ends before it
+   * starts, or when its id is taken by a marker of another hearing. Idempotent by id: the
+   * node re-sends a marker until it is acknowledged.
+   */
+  async addRecorderMarker(nodeId: string, marker: RecorderMarker): Promise<{ id: string; added: boolean }> {
+    const hearing = await this.hearingOfNode(nodeId, marker.hearingId);
+    if (hearing.state === 'scheduled')
+      throw new RecorderRequestRefusedError(
+        'HEARING_NOT_STARTED',
+        `hearing ${hearing.id} has not been started; markers come with its recording`,
+      );
+    if (marker.endMs !== undefined && marker.endMs < marker.atMs)
+      throw new RecorderRequestRefusedError(
+        'MARKER_INVALID',
+        `marker ${marker.markerId} ends (${marker.endMs}) before it starts (${marker.atMs})`,
+      );
+    const added = await this.d.repos.markers.insert({
+      id: marker.markerId,
+      hearing_id: hearing.id,
+      at_ms: marker.atMs,
+      end_ms: marker.endMs ?? null,
+      kind: marker.kind,
+      text: marker.text,
+      author: `recorder:${nodeId}`,
+      created_at: this.d.clock.now(),
+    });
+    if (
+      !added &&
+      !(await this.d.repos.markers.listByHearing(hearing.id)).some((m) => m.id === marker.markerId)
+    )
+      throw new RecorderRequestRefusedError(
+        'MARKER_CONFLICT',
+        `marker id ${marker.markerId} belongs to another hearing`,
+      );
+    if (added)
+      this.d.logger.info(
+        { hearingId: hearing.id, recorderId: nodeId, markerId: marker.markerId, kind: marker.kind },
+        'recorder marker added',
+      );
+    return { id: marker.markerId, added };
+  }
+
+  /**
+   * The recorder says a stopped hearing is fully delivered, naming the last seq of each
+   * of its tracks. Only the node of the hearing's courtroom may say so, and only a
+   * complete account counts: `lastSeq` must name every track the catalog holds for the
+   * hearing, the catalog must hold every segment `lastSeq` names (seq 0 up to it, no
+   * gap) and no more. Then the manifest is written (once) next to the segments;
+   * otherwise the node is refused with a code and sends "drained" again later.
    */
   async onDrained(
     nodeId: string,
     hearingId: string,
     lastSeq: Record<string, number>,
   ): Promise<{ key: string; sha256: string }> {
-    const hearing = await this.get(hearingId);
+    const hearing = await this.hearingOfNode(nodeId, hearingId);
     if (hearing.state !== 'stopped')
-      throw new HattamaError('CONFLICT', `hearing ${hearingId} is ${hearing.state}, not stopped`, {
-        expected: true,
-        status: 409,
-        details: { refusal: 'NOT_STOPPED' },
-      });
+      throw new RecorderRequestRefusedError(
+        'NOT_STOPPED',
+        `hearing ${hearingId} is ${hearing.state}, not stopped`,
+      );
     if (hearing.manifest_key && hearing.manifest_sha256)
       return { key: hearing.manifest_key, sha256: hearing.manifest_sha256 };
-    for (const [track, seq] of Object.entries(lastSeq)) {
-      const last = await this.d.repos.segments.last(hearingId, track);
-      if ((last?.seq ?? -1) !== seq)
-        throw new ConflictError(
-          `${track} has ${last ? `up to seq ${last.seq}` : 'no segments'} registered, the recorder sent up to ${seq}`,
-        );
-    }
+    await this.checkDelivered(hearingId, lastSeq);
     const room = (await this.d.repos.courts.findCourtroom(hearing.courtroom_id))!;
     const court = (await this.d.repos.courts.findCourt(room.court_id))!;
     const manifest = buildManifest({
@@ -422,5 +524,48 @@ export class HearingsService {
     });
     this.d.logger.info({ hearingId, recorderId: nodeId, key, sha256 }, 'manifest written');
     return { key, sha256 };
+  }
+
+  /**
+   * Refuses a "drained" whose `lastSeq` does not match the catalog exactly: a track the
+   * catalog holds and `lastSeq` leaves out, or names with fewer segments than registered,
+   * is LAST_SEQ_INCOMPLETE; a segment `lastSeq` names that the catalog lacks (a later
+   * seq, a gap, a track never registered) is SEGMENTS_MISSING. A track at -1 (nothing
+   * recorded) needs no catalog row.
+   */
+  private async checkDelivered(hearingId: string, lastSeq: Record<string, number>): Promise<void> {
+    const [counted, described] = await Promise.all([
+      this.d.repos.segments.countByTrack(hearingId),
+      this.d.repos.hearings.listTracks(hearingId),
+    ]);
+    const counts = new Map(counted.map((c) => [c.track, c.count]));
+    const catalogTracks = [...new Set([...counts.keys(), ...described.map((t) => t.name)])].sort();
+    const tips = new Map(
+      await Promise.all(
+        catalogTracks.map(
+          async (track) => [track, (await this.d.repos.segments.last(hearingId, track))?.seq ?? -1] as const,
+        ),
+      ),
+    );
+    const missing: string[] = [];
+    const incomplete = catalogTracks
+      .filter((track) => lastSeq[track] === undefined)
+      .map((track) => `${track} is in the catalog but not in lastSeq`);
+    for (const [track, seq] of Object.entries(lastSeq)) {
+      const tip = tips.get(track) ?? -1;
+      const count = counts.get(track) ?? 0;
+      const registered = tip < 0 ? 'no segments' : `up to seq ${tip}`;
+      if (tip < seq) missing.push(`${track} has ${registered} registered, the recorder sent up to ${seq}`);
+      else if (tip > seq)
+        incomplete.push(`${track} has ${registered} registered, the recorder sent up to ${seq}`);
+      else if (count !== seq + 1)
+        missing.push(`${track} has ${count} segments registered for seq 0…${seq}: some are missing`);
+    }
+    if (missing.length > 0) throw new RecorderRequestRefusedError('SEGMENTS_MISSING', missing.join('; '));
+    if (incomplete.length > 0)
+      throw new RecorderRequestRefusedError(
+        'LAST_SEQ_INCOMPLETE',
+        `${incomplete.join('; ')}; lastSeq must name every track up to its last segment`,
+      );
   }
 }

@@ -7,6 +7,7 @@ export * from './requester.ts';
 export * from './recorder-commands.ts';
 export * from './access.service.ts';
 export * from './hearings.service.ts';
+export * from './recorder-nodes.service.ts';
 export * from './segment-registration.ts';
 export * from './copies.service.ts';
 export * from './copy.job.ts';

@@ -46,8 +46,8 @@ import { AuditReadsService } from '../../court/index.ts';
 import { HearingReadsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
-import { SegmentRegistrationService } from '../../court/index.ts';
 import { CopiesService } from '../../court/index.ts';
+import { RecorderNodesService, SegmentRegistrationService } from '../../court/index.ts';
 
 export interface HubOptions {
   repos: Repositories;
@@ -102,19 +102,12 @@ export function createHub(options: HubOptions): Hub {
   tokenAccount.catch((error: unknown) =>
     o.logger.error({ err: error }, 'could not make the api-token account; the token is refused'),
   );
-  const gateway = new RecorderGateway({ repos: o.repos, clock: o.clock, logger: o.logger });
   const auth = createAuth({
     repos: reads,
     clock: o.clock,
     logger: o.logger.child({ part: 'auth' }),
     audit,
     ...o.auth,
-  });
-  const live = new LiveGateway({
-    sessions: auth.sessions,
-    recorders: gateway,
-    clock: o.clock,
-    logger: o.logger,
   });
   const access = new AccessService({
     repos: reads,
@@ -137,6 +130,16 @@ export function createHub(options: HubOptions): Hub {
     accounts: accountChanges(accountsFor),
     machineAccountIds: [API_TOKEN_USER_ID],
   });
+  const nodes = new RecorderNodesService({ repos: reads, access, clock: o.clock, logger: o.logger });
+  const gateway = new RecorderGateway({ nodes, clock: o.clock, logger: o.logger });
+  const live = new LiveGateway({
+    sessions: auth.sessions,
+    recorders: gateway,
+    nodes,
+    clock: o.clock,
+    logger: o.logger,
+    catalogChanges: o.catalogChanges,
+  });
   const hearings = new HearingsService({
     cases,
     repos: reads,
@@ -157,19 +160,7 @@ export function createHub(options: HubOptions): Hub {
     hello: (nodeId, m) => hearings.reconcile(nodeId, m.hearings),
     register: (nodeId, m) => registration.register(nodeId, { segment: m.segment, tracks: m.tracks }),
     marker: async (nodeId, m) => {
-      const hearing = await hearings.get(m.hearingId);
-      const node = await o.repos.recorderNodes.find(nodeId);
-      if (node?.courtroom_id !== hearing.courtroom_id) return; // not this node's hearing: ignore quietly
-      await o.repos.markers.insert({
-        id: m.markerId,
-        hearing_id: m.hearingId,
-        at_ms: m.atMs,
-        end_ms: m.endMs ?? null,
-        kind: m.kind,
-        text: m.text,
-        author: `recorder:${nodeId}`,
-        created_at: o.clock.now(),
-      });
+      await hearings.addRecorderMarker(nodeId, m);
     },
     drained: async (nodeId, m) => {
       await hearings.onDrained(nodeId, m.hearingId, m.lastSeq);
@@ -222,7 +213,7 @@ export function createHub(options: HubOptions): Hub {
           }),
         }),
         adminRoutes({ cases, courts, approvals, accountsFor }),
-        recordersRoutes({ repos: o.repos, gateway, clock: o.clock, access }),
+        recordersRoutes({ nodes, gateway }),
         // Last: its /api/hearings/:id/:command would otherwise take /copies and the like.
         hearingsRoutes({
           reads: new HearingReadsService({ repos: reads, access, objects: o.objects, clock: o.clock }),

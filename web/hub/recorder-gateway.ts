@@ -1,7 +1,7 @@
 /**
  * The hub's end of the recorder link: a ws endpoint that recorder nodes dial out to.
- * A node is authenticated in the upgrade request (its id and token, compared with the
- * stored SHA-256 of the token); an unknown or revoked node gets 401 and no socket.
+ * A node is authenticated in the upgrade request (its id and token, checked by the
+ * court's recorder-node service); an unknown or revoked node gets 401 and no socket.
  * Every frame is validated with zod; a malformed frame is answered with an error and
  * the connection kept, a frame over the size limit closes it (1009). Registrations,
  * markers and "drained" are answered with `ack`; commands go the other way.
@@ -17,14 +17,21 @@ import {
   RECORDER_WS_PATH,
   errorMessage,
   recorderMessageSchema,
-  sha256Hex,
   type AlarmKind,
   type Clock,
   type HubMessage,
   type Logger,
   type RecorderMessage,
 } from '../../core/index.ts';
-import type { Repositories } from '../../storage/index.ts';
+import type { AuthenticatedNode } from '../../court/index.ts';
+
+export { hashNodeToken } from '../../court/index.ts';
+
+/** What the gateway needs of the court about nodes: their tokens and their last sighting. */
+export interface NodeDirectory {
+  authenticate(nodeId: string, token: string): Promise<AuthenticatedNode | null>;
+  seen(nodeId: string): Promise<void>;
+}
 
 export interface NodeLive {
   nodeId: string;
@@ -47,8 +54,14 @@ export interface NodeLive {
 }
 
 interface GatewayEvents {
-  /** Telemetry and state changes for live pages. */
-  live: [{ nodeId: string; message: RecorderMessage | { type: 'online' | 'offline' } }];
+  /** Telemetry and state changes for live pages; `courtroomId` is the node's, for their court filter. */
+  live: [
+    {
+      nodeId: string;
+      courtroomId: string | null;
+      message: RecorderMessage | { type: 'online' | 'offline' };
+    },
+  ];
 }
 
 export interface RecorderHandlers {
@@ -71,10 +84,6 @@ export class CommandFailedError extends HattamaError {
   }
 }
 
-export function hashNodeToken(token: string): string {
-  return sha256Hex(`hattama-node-token|${token}`);
-}
-
 export class RecorderGateway extends EventEmitter<GatewayEvents> {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly sockets = new Map<string, WebSocket>();
@@ -86,7 +95,7 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
   private handlers: RecorderHandlers | null = null;
 
   constructor(
-    private readonly d: { repos: Repositories; clock: Clock; logger: Logger; commandTimeoutMs?: number },
+    private readonly d: { nodes: NodeDirectory; clock: Clock; logger: Logger; commandTimeoutMs?: number },
   ) {
     super();
   }
@@ -115,12 +124,9 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
       );
     };
     try {
-      const node = nodeId ? await this.d.repos.recorderNodes.find(nodeId) : undefined;
-      const expected = node?.token_hash ? Buffer.from(node.token_hash, 'hex') : null;
-      const given = Buffer.from(hashNodeToken(token), 'hex');
-      if (!node || !expected || node.revoked_at !== null || !crypto.timingSafeEqual(expected, given))
-        return refuse(401, 'unknown node or wrong token');
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, nodeId, node.courtroom_id));
+      const node = nodeId ? await this.d.nodes.authenticate(nodeId, token) : null;
+      if (!node) return refuse(401, 'unknown node or wrong token');
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, nodeId, node.courtroomId));
     } catch (error) {
       this.d.logger.error({ err: error }, 'recorder upgrade failed');
       refuse(400, errorMessage(error));
@@ -142,8 +148,10 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
       status: null,
     });
     log.info('recorder connected');
-    this.emit('live', { nodeId, message: { type: 'online' } });
-    void this.d.repos.recorderNodes.touch(nodeId, this.d.clock.now());
+    this.emit('live', { nodeId, courtroomId, message: { type: 'online' } });
+    this.d.nodes
+      .seen(nodeId)
+      .catch((error: unknown) => log.warn({ err: error }, 'could not note that the recorder was seen'));
 
     ws.on(
       'message',
@@ -153,7 +161,7 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
       if (this.sockets.get(nodeId) === ws) {
         this.sockets.delete(nodeId);
         this.live.delete(nodeId);
-        this.emit('live', { nodeId, message: { type: 'offline' } });
+        this.emit('live', { nodeId, courtroomId, message: { type: 'offline' } });
       }
       log.info({ code }, 'recorder disconnected');
     });
@@ -179,6 +187,7 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
       return;
     }
     const live = this.live.get(nodeId);
+    const courtroomId = live?.courtroomId ?? null;
     switch (message.type) {
       case 'hello':
         if (message.nodeId !== nodeId) {
@@ -187,7 +196,7 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
           return;
         }
         if (live) live.tracks = message.tracks.map((t) => ({ name: t.name, kind: t.kind }));
-        this.emit('live', { nodeId, message });
+        this.emit('live', { nodeId, courtroomId, message });
         void this.handlers
           ?.hello(nodeId, message)
           .catch((e: unknown) => log.error({ err: e }, 'hello handling failed'));
@@ -195,7 +204,7 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
       case 'levels':
         if (live)
           live.levels = { atMs: message.atMs, hearingId: message.hearingId, channels: message.channels };
-        this.emit('live', { nodeId, message });
+        this.emit('live', { nodeId, courtroomId, message });
         return;
       case 'alarm':
         if (live) {
@@ -213,11 +222,11 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
           { alarm: message.kind, track: message.track },
           message.message,
         );
-        this.emit('live', { nodeId, message });
+        this.emit('live', { nodeId, courtroomId, message });
         return;
       case 'status':
         if (live) live.status = { ...message };
-        this.emit('live', { nodeId, message });
+        this.emit('live', { nodeId, courtroomId, message });
         return;
       case 'command-result': {
         const waiting = this.commands.get(message.commandId);
@@ -267,7 +276,8 @@ export class RecorderGateway extends EventEmitter<GatewayEvents> {
           ok: true,
           ...(result.duplicate ? { code: 'SEGMENT_DUPLICATE' } : {}),
         });
-        if (!result.duplicate) this.emit('live', { nodeId, message });
+        if (!result.duplicate)
+          this.emit('live', { nodeId, courtroomId: this.live.get(nodeId)?.courtroomId ?? null, message });
       } else if (message.type === 'marker') {
         await handlers.marker(nodeId, message);
         this.send(ws, { type: 'ack', id: message.id, ok: true });

@@ -326,7 +326,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       [LIVE_WS_PATH]: {
         summary: "The operator's console live feed: recorder telemetry as it arrives",
         description:
-          'A ws upgrade (GET, 101 Switching Protocols) authenticated by the session cookie in the upgrade request; for court staff (operator, judge, secretary, administrator), anyone else gets 401 and no socket. One-way: the first frame is a snapshot of every connected recorder (`nodeId: null`, `type: hello`), then each frame forwards one recorder message (levels, alarms, status, online/offline, new segments). Frames from the client are ignored; a slow client is skipped rather than buffered.',
+          'A ws upgrade (GET, 101 Switching Protocols) authenticated by the session cookie in the upgrade request; for court staff (operator, judge, secretary, administrator), anyone else gets 401 and no socket. One-way: the first frame is a snapshot of the connected recorders the viewer watches (`nodeId: null`, `type: hello`), then each frame forwards one recorder message (levels, alarms, status, online/offline, new segments). A viewer gets the nodes of their own courts only, as in GET /api/recorders; administrators every node. Frames from the client are ignored; a slow client is skipped rather than buffered. The socket closes when its session ends (log-out, account disabled, idle or absolute expiry), within a few seconds, with code 4401 and the reason (`session-revoked`, `user-disabled`, `session-idle`, `session-expired`); with 4403 when the viewer may no longer watch the recorders.',
         security: [{ session: [] }],
         maxFrameBytes: 4096,
         serverMessages: ref('LiveEvent'),

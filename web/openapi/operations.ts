@@ -690,9 +690,16 @@ export const OPERATIONS: readonly OperationSpec[] = [
     path: '/api/recorders',
     operationId: 'listRecorders',
     tag: 'recorders',
-    summary: 'Recorder nodes: online or not, and their live levels, alarms and spool (court staff)',
+    summary:
+      "Recorder nodes: online or not, and their live levels, alarms and spool (court staff, their own courts' nodes)",
     access: 'api',
-    responses: { 200: { description: 'Every node.', schema: 'RecorderList' } },
+    responses: {
+      200: {
+        description:
+          "The nodes of the viewer's courts (operators and secretaries: their courts; judges and secretaries also the courts of their hearings); every node for administrators.",
+        schema: 'RecorderList',
+      },
+    },
     problems: ['FORBIDDEN'],
   },
   {

@@ -638,10 +638,11 @@ function connect() {
       // A frame we cannot read is skipped; the next levels frame repaints everything.
     }
   });
-  ws.addEventListener('close', async () => {
+  ws.addEventListener('close', async (event) => {
     setConnection('closed');
-    if (!opened) {
-      // Refused at the upgrade: maybe the session has ended.
+    // 4401: the hub closed the feed because the session ended; 4403: no longer allowed.
+    if (!opened || event.code === 4401 || event.code === 4403) {
+      // Refused at the upgrade, or closed by the hub: maybe the session has ended.
       try {
         const session = await get('/api/auth/me');
         if (!session) return;
