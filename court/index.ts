@@ -8,3 +8,4 @@ export * from './access.service.ts';
 export * from './hearings.service.ts';
 export * from './segment-registration.ts';
 export * from './copy.job.ts';
+export * from './playback.service.ts';

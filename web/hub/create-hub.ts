@@ -35,8 +35,8 @@ import { hearingsRoutes } from '../routes/hearings.routes.ts';
 import { playerRoutes } from '../routes/player.routes.ts';
 import { recordersRoutes } from '../routes/recorders.routes.ts';
 import { uiRoutes } from '../ui/ui.routes.ts';
-import { hlsJsFile } from '../player/index.ts';
-import { AccessService } from '../../court/index.ts';
+import { HearingMediaCache, hlsJsFile } from '../player/index.ts';
+import { AccessService, PlaybackService } from '../../court/index.ts';
 import { HearingsService } from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
@@ -64,6 +64,10 @@ export interface HubOptions {
    * re-read as soon as the catalog changes. Without it they are read on every request.
    */
   catalogChanges?: CatalogChanges;
+  /** Playback: a viewing idle this long is closed and its span audited (default 60 s). */
+  playbackIdleSeconds?: number;
+  /** Object URLs without a valid credential: per address, the burst before 429 and its window. */
+  credentialless?: { burst?: number; windowMs?: number };
 }
 
 export interface Hub {
@@ -72,6 +76,7 @@ export interface Hub {
   hearings: HearingsService;
   registration: SegmentRegistrationService;
   access: AccessService;
+  playback: PlaybackService;
   audit: AuditLog;
   auth: Auth;
   attach(server: http.Server): void;
@@ -153,18 +158,30 @@ export function createHub(options: HubOptions): Hub {
       await hearings.onDrained(nodeId, m.hearingId, m.lastSeq);
     },
   });
-  const player = playerRoutes({
+  const playback = new PlaybackService({
+    access,
     repos: reads,
+    audit,
+    clock: o.clock,
+    logger: o.logger,
+    changes: o.catalogChanges ?? UNTRACKED_CHANGES,
+    rowsCache: new HearingMediaCache(),
+    ...(o.playbackIdleSeconds !== undefined ? { idleMs: o.playbackIdleSeconds * 1000 } : {}),
+  });
+  const player = playerRoutes({
     objects: o.objects,
     signer: o.signer,
     hearings,
-    access,
+    playback,
     audit,
     clock: o.clock,
+    logger: o.logger,
     expirySeconds: o.presignExpirySeconds,
-    userOf: async (req) => {
+    ...(o.credentialless ? { credentialless: o.credentialless } : {}),
+    sessionOf: async (req) => {
       const token = /(?:^|;\s*)hattama_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-      return (await auth.sessions.resolve(token ? decodeURIComponent(token) : undefined))?.user ?? null;
+      const s = await auth.sessions.resolve(token ? decodeURIComponent(token) : undefined);
+      return s ? { binding: s.sessionId, person: s.user } : null;
     },
   });
   const app = createApp({
@@ -175,7 +192,8 @@ export function createHub(options: HubOptions): Hub {
       auth,
       tokenGate: apiTokenGate({ token: o.adminToken, audit, accountReady: tokenAccount }),
       publicRoutes: [
-        openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' }),
+        // The player's segments go through /objects on every store (docs/decisions/0016).
+        openApiRoutes({ hubSignedObjects: true }),
         uiRoutes({ hlsJsPath: hlsJsFile() }),
       ],
       hotRoutes: [player.playlist],
@@ -205,6 +223,7 @@ export function createHub(options: HubOptions): Hub {
     hearings,
     registration,
     access,
+    playback,
     audit,
     auth,
     attach: (server) => {
@@ -214,6 +233,8 @@ export function createHub(options: HubOptions): Hub {
     close: async () => {
       await live.close();
       await gateway.close();
+      await playback.close();
+      await player.close();
     },
   };
 }
