@@ -80,6 +80,12 @@ export interface Hub {
   audit: AuditLog;
   auth: Auth;
   attach(server: http.Server): void;
+  /**
+   * Writes the audit entries the hub holds back now: every open viewing's span, and the
+   * counts of object URLs without a valid credential (whose per-address limits restart).
+   * For tests and operators; close() does it too.
+   */
+  flushAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -229,6 +235,10 @@ export function createHub(options: HubOptions): Hub {
     attach: (server) => {
       gateway.attach(server);
       live.attach(server);
+    },
+    flushAudit: async () => {
+      await playback.flushIdle(true);
+      await player.flushCounts();
     },
     close: async () => {
       await live.close();

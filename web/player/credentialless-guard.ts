@@ -7,8 +7,9 @@
  *   probe is on record as soon as it starts;
  * - the rest of the window is counted, and one entry with the count (and the count per
  *   reason) is written when the window ends (a timer) or the hub closes;
- * - past `burst` of them in a window the address gets 429 with Retry-After for the rest
- *   of the window, and nothing else is looked at.
+ * - past `burst` of them in a window, the address's failing requests get 429 with
+ *   Retry-After for the rest of the window (a valid URL from the same address still plays:
+ *   viewers behind one NAT are not locked out by someone else's probing).
  *
  * Nothing in these entries comes from the request's path: an unauthenticated path names
  * whatever hearing the caller likes, so the entries name no hearing and no object key.

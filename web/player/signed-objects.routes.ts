@@ -9,7 +9,7 @@
  *
  * Requests without a valid credential (bad or expired signature, a bound URL without its
  * live session, a malformed key) go to the `guard` when there is one: counted per address,
- * audited in aggregate, and answered 429 past a burst (checked before anything else).
+ * audited in aggregate, and answered 429 past a burst (valid URLs are never limited).
  *
  * Order of checks: the key's shape (400 OBJECT_KEY_INVALID: a key with `..` is refused
  * before anything else looks at it), the signature (403 URL_SIGNATURE_INVALID), the expiry
@@ -157,29 +157,30 @@ export function signedObjectsRoutes<S extends BoundSession = BoundSession>(
   const r = Router();
 
   async function refuse(res: Response, req: Request, key: string, reason: ObjectRefusal, detail: string) {
-    if (options.guard && reason !== 'not-found')
-      await options.guard.refused(req.socket.remoteAddress ?? null, reason);
-    else await options.onRefused?.(key, reason, req);
+    if (options.guard && reason !== 'not-found') {
+      const address = req.socket.remoteAddress ?? null;
+      const wait = options.guard.retryAfter(address);
+      if (wait !== null) {
+        // Past the burst, a refusal is only counted and answered 429. A valid URL from the
+        // same address (a viewer behind the same NAT) still plays: only failures are limited.
+        await options.guard.refused(address, 'rate-limited', { limited: true });
+        res.setHeader('Retry-After', String(wait));
+        sendProblem(res, {
+          type: problemType('RATE_LIMITED'),
+          title: 'Too many requests without a valid credential',
+          status: 429,
+          code: 'RATE_LIMITED',
+          detail: `too many object URLs without a valid credential from this address; retry in ${wait} s`,
+        });
+        return;
+      }
+      await options.guard.refused(address, reason);
+    } else await options.onRefused?.(key, reason, req);
     const { status, code, title } = REFUSALS[reason];
     sendProblem(res, { type: problemType(code), title, status, code, detail });
   }
 
   const serve: RequestHandler = async (req, res) => {
-    const address = req.socket.remoteAddress ?? null;
-    const wait = options.guard?.retryAfter(address) ?? null;
-    if (wait !== null) {
-      // Past the burst: not even the key is looked at, and the refusal is only counted.
-      await options.guard!.refused(address, 'rate-limited', { limited: true });
-      res.setHeader('Retry-After', String(wait));
-      sendProblem(res, {
-        type: problemType('RATE_LIMITED'),
-        title: 'Too many requests without a valid credential',
-        status: 429,
-        code: 'RATE_LIMITED',
-        detail: `too many object URLs without a valid credential from this address; retry in ${wait} s`,
-      });
-      return;
-    }
     const key = keyOf(req);
     const keyProblem = objectKeyProblem(key);
     if (keyProblem !== null) {

@@ -72,6 +72,8 @@ export interface PlayerRoutes {
    * API route) rather than after the body parser and the public routers.
    */
   playlist: HotRoute;
+  /** Writes the open counts of credential-less requests now and forgets them (their limits too). */
+  flushCounts(): Promise<void>;
   /** Writes the open counts of credential-less requests; the playback service closes its viewings itself. */
   close(): Promise<void>;
 }
@@ -210,6 +212,7 @@ export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
   return {
     router: r,
     playlist: { path: '/api/hearings/:id/hls/:file', handler: playlist },
+    flushCounts: () => guard.flushEnded(true),
     close: () => guard.close(),
   };
 }
