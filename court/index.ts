@@ -17,3 +17,4 @@ export * from './hearing-reads.service.ts';
 export * from './cases.service.ts';
 export * from './courts.service.ts';
 export * from './approvals.service.ts';
+export * from './playback.service.ts';

@@ -498,18 +498,18 @@ describe('(c) real answers match the document', () => {
     const video = await call(party, 'GET', `/api/hearings/${hearingId}/hls/video.m3u8`);
     const uri = video.text.split('\n').find((l) => l.startsWith('/objects/'))!;
     expect(uri).toBeDefined();
-    const segment = await call(anonymous, 'GET', uri);
+    // Segment URLs are bound to the session that got the playlist (docs/decisions/0016).
+    const segment = await call(party, 'GET', uri);
     expect(segment.mediaType).toBe('video/mp2t');
-    expect((await call(anonymous, 'GET', uri, { headers: { range: 'bytes=0-187' } })).status).toBe(206);
-    expect(
-      (await call(anonymous, 'GET', uri, { headers: { range: 'bytes=999999999-' } })).body,
-    ).toMatchObject({
+    expect((await call(party, 'GET', uri, { headers: { range: 'bytes=0-187' } })).status).toBe(206);
+    expect((await call(party, 'GET', uri, { headers: { range: 'bytes=999999999-' } })).body).toMatchObject({
       code: 'RANGE_NOT_SATISFIABLE',
     });
-    expect((await call(anonymous, 'GET', uri.replace(/sig=[^&]+/, 'sig=AAAA'))).body).toMatchObject({
+    expect((await call(anonymous, 'GET', uri)).body).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect((await call(party, 'GET', uri.replace(/sig=[^&]+/, 'sig=AAAA'))).body).toMatchObject({
       code: 'URL_SIGNATURE_INVALID',
     });
-    expect((await call(anonymous, 'GET', uri.replace(/expires=\d+/, 'expires=1'))).status).toBe(403);
+    expect((await call(party, 'GET', uri.replace(/expires=\d+/, 'expires=1'))).status).toBe(403);
     expect(
       (await call(anonymous, 'GET', '/objects/hearings/..%2Fkeys/x.ts?expires=1&sig=x')).body,
     ).toMatchObject({

@@ -16,6 +16,28 @@ function parse(url: string): { key: string; expires: string; sig: string; filena
 }
 
 describe('UrlSigner', () => {
+  it('binds a URL to one session: it verifies with that binding only, and never as an unbound URL', () => {
+    const clock = new FakeClock('2026-03-01T10:00:00.000Z');
+    const signer = new UrlSigner(SECRET, clock);
+    const url = signer.signBound('hearings/h1/video/000001.ts', { expirySeconds: 60, binding: 'session-a' });
+    expect(url).toMatch(
+      /^\/objects\/hearings\/h1\/video\/000001\.ts\?expires=\d+&bound=1&sig=[A-Za-z0-9_-]{22}$/,
+    );
+    const parts = parse(url);
+    expect(signer.verify({ ...parts, binding: 'session-a' })).toBe('ok');
+    expect(signer.verify({ ...parts, binding: 'session-b' })).toBe('bad-signature');
+    expect(signer.verify(parts)).toBe('bad-signature');
+    // An unbound URL's signature does not pass as a bound one either.
+    expect(signer.verify({ ...parse(signer.sign('hearings/h1/video/000001.ts', 60)), binding: '' })).toBe(
+      'bad-signature',
+    );
+    clock.advance(61_000);
+    expect(signer.verify({ ...parts, binding: 'session-a' })).toBe('expired');
+    expect(() => signer.signBound('hearings/h1/video/000001.ts', { expirySeconds: 60, binding: '' })).toThrow(
+      ValidationError,
+    );
+  });
+
   it('signs a relative /objects URL that verifies until it expires', () => {
     const clock = new FakeClock('2026-03-01T10:00:00.000Z');
     const signer = new UrlSigner(SECRET, clock);

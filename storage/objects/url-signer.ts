@@ -15,6 +15,11 @@ export interface SignedUrlParts {
   expires: number | string;
   sig: string;
   filename?: string | undefined;
+  /**
+   * For a URL signed for one viewer (`signBound`): the binding it was signed with (the
+   * session's id, which the fetch must carry again). Absent for an unbound URL.
+   */
+  binding?: string | undefined;
 }
 
 /** Below this the HMAC key is guessable; 32 random bytes in base64 is 44 characters. */
@@ -50,6 +55,21 @@ export class UrlSigner {
     return `/objects/${key}?${query.toString()}`;
   }
 
+  /**
+   * A relative URL valid for `expirySeconds` and only together with `binding` (the
+   * viewer's session id): `/objects/<key>?expires=…&bound=1&sig=…`. The MAC covers the
+   * binding, which the URL does not carry: the hub recomputes it from the session the
+   * fetch presents, so the URL plays for that session and nobody else.
+   */
+  signBound(key: string, options: { expirySeconds: number; binding: string }): string {
+    validateObjectKey(key);
+    if (options.binding === '' || options.binding.includes('\n'))
+      throw new ValidationError('a URL binding must be a non-empty single line');
+    const expires = Math.floor(this.clock.now() / 1000) + options.expirySeconds;
+    const sig = this.mac(key, expires, undefined, options.binding);
+    return `/objects/${key}?expires=${expires}&bound=1&sig=${sig}`;
+  }
+
   /** The signature is checked before expiry, so a forged URL never reads as merely 'expired'. */
   verify(parts: SignedUrlParts): UrlVerdict {
     const expires = typeof parts.expires === 'string' ? Number(parts.expires) : parts.expires;
@@ -59,15 +79,20 @@ export class UrlSigner {
     if (!isValidObjectKey(parts.key)) return 'bad-signature';
     // Compared as text, not as decoded bytes: the last base64url character carries four
     // unused bits, and a decoder would take several spellings of one tag as equal.
-    const expected = Buffer.from(this.mac(parts.key, expires, parts.filename), 'latin1');
+    const expected = Buffer.from(this.mac(parts.key, expires, parts.filename, parts.binding), 'latin1');
     // timingSafeEqual: comparing MACs in constant time leaks nothing about the right one.
     if (!crypto.timingSafeEqual(expected, Buffer.from(parts.sig, 'latin1'))) return 'bad-signature';
     return Math.floor(this.clock.now() / 1000) > expires ? 'expired' : 'ok';
   }
 
-  private mac(key: string, expires: number, filename: string | undefined): string {
-    // Newline framing is unambiguous: valid keys never contain "\n" and the filename comes last.
-    const payload = `hattama-object-url-v1\n${key}\n${expires}\n${filename ?? ''}`;
+  private mac(key: string, expires: number, filename: string | undefined, binding?: string): string {
+    // Newline framing is unambiguous: valid keys never contain "\n" and the filename comes
+    // last. A bound URL has its own version tag, so an unbound URL's MAC never checks out
+    // as a bound one's (or the reverse) whatever the binding.
+    const payload =
+      binding === undefined
+        ? `hattama-object-url-v1\n${key}\n${expires}\n${filename ?? ''}`
+        : `hattama-object-url-v2-bound\n${key}\n${expires}\n${binding}`;
     return crypto
       .createHmac('sha256', this.secret)
       .update(payload, 'utf8')

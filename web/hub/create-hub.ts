@@ -39,15 +39,23 @@ import { hearingsRoutes } from '../routes/hearings.routes.ts';
 import { playerRoutes } from '../routes/player.routes.ts';
 import { recordersRoutes } from '../routes/recorders.routes.ts';
 import { uiRoutes } from '../ui/ui.routes.ts';
-import { hlsJsFile } from '../player/index.ts';
-import { AccessService, ApprovalsService, CasesService, CourtsService } from '../../court/index.ts';
-import { HearingDeskService, HearingsService } from '../../court/index.ts';
-import { AuditReadsService } from '../../court/index.ts';
-import { HearingReadsService } from '../../court/index.ts';
+import { HearingMediaCache, hlsJsFile } from '../player/index.ts';
+import {
+  AccessService,
+  ApprovalsService,
+  AuditReadsService,
+  CasesService,
+  CopiesService,
+  CourtsService,
+  HearingDeskService,
+  HearingReadsService,
+  HearingsService,
+  PlaybackService,
+  RecorderNodesService,
+  SegmentRegistrationService,
+} from '../../court/index.ts';
 import { LiveGateway } from './live-gateway.ts';
 import { RecorderGateway } from './recorder-gateway.ts';
-import { CopiesService } from '../../court/index.ts';
-import { RecorderNodesService, SegmentRegistrationService } from '../../court/index.ts';
 
 export interface HubOptions {
   repos: Repositories;
@@ -71,6 +79,10 @@ export interface HubOptions {
    * re-read as soon as the catalog changes. Without it they are read on every request.
    */
   catalogChanges?: CatalogChanges;
+  /** Playback: a viewing idle this long is closed and its span audited (default 60 s). */
+  playbackIdleSeconds?: number;
+  /** Object URLs without a valid credential: per address, the burst before 429 and its window. */
+  credentialless?: { burst?: number; windowMs?: number };
 }
 
 export interface Hub {
@@ -79,9 +91,16 @@ export interface Hub {
   hearings: HearingsService;
   registration: SegmentRegistrationService;
   access: AccessService;
+  playback: PlaybackService;
   audit: AuditLog;
   auth: Auth;
   attach(server: http.Server): void;
+  /**
+   * Writes the audit entries the hub holds back now: every open viewing's span, and the
+   * counts of object URLs without a valid credential (whose per-address limits restart).
+   * For tests and operators; close() does it too.
+   */
+  flushAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -166,18 +185,30 @@ export function createHub(options: HubOptions): Hub {
       await hearings.onDrained(nodeId, m.hearingId, m.lastSeq);
     },
   });
-  const player = playerRoutes({
+  const playback = new PlaybackService({
+    access,
     repos: reads,
+    audit,
+    clock: o.clock,
+    logger: o.logger,
+    changes: o.catalogChanges ?? UNTRACKED_CHANGES,
+    rowsCache: new HearingMediaCache(),
+    ...(o.playbackIdleSeconds !== undefined ? { idleMs: o.playbackIdleSeconds * 1000 } : {}),
+  });
+  const player = playerRoutes({
     objects: o.objects,
     signer: o.signer,
     hearings,
-    access,
+    playback,
     audit,
     clock: o.clock,
+    logger: o.logger,
     expirySeconds: o.presignExpirySeconds,
-    userOf: async (req) => {
+    ...(o.credentialless ? { credentialless: o.credentialless } : {}),
+    sessionOf: async (req) => {
       const token = /(?:^|;\s*)hattama_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-      return (await auth.sessions.resolve(token ? decodeURIComponent(token) : undefined))?.user ?? null;
+      const s = await auth.sessions.resolve(token ? decodeURIComponent(token) : undefined);
+      return s ? { binding: s.sessionId, person: s.user } : null;
     },
   });
   const app = createApp({
@@ -188,7 +219,8 @@ export function createHub(options: HubOptions): Hub {
       auth,
       tokenGate: apiTokenGate({ token: o.adminToken, audit, accountReady: tokenAccount }),
       publicRoutes: [
-        openApiRoutes({ hubSignedObjects: o.objects.capabilities.presignedUrls === 'hub-signed' }),
+        // The player's segments go through /objects on every store (docs/decisions/0016).
+        openApiRoutes({ hubSignedObjects: true }),
         uiRoutes({ hlsJsPath: hlsJsFile() }),
       ],
       hotRoutes: [player.playlist],
@@ -228,15 +260,22 @@ export function createHub(options: HubOptions): Hub {
     hearings,
     registration,
     access,
+    playback,
     audit,
     auth,
     attach: (server) => {
       gateway.attach(server);
       live.attach(server);
     },
+    flushAudit: async () => {
+      await playback.flushIdle(true);
+      await player.flushCounts();
+    },
     close: async () => {
       await live.close();
       await gateway.close();
+      await playback.close();
+      await player.close();
     },
   };
 }

@@ -88,7 +88,7 @@ function codesOf(op: OperationSpec): ProblemCode[] {
 
 function problemResponse(status: number, codes: readonly ProblemCode[]): Json {
   const headers: Json = {};
-  if (codes.includes('LOGIN_RATE_LIMITED'))
+  if (codes.includes('LOGIN_RATE_LIMITED') || codes.includes('RATE_LIMITED'))
     headers['Retry-After'] = {
       description: 'Seconds until another log-in may be tried.',
       schema: { type: 'integer' },

@@ -85,6 +85,12 @@ const signedUrlQuery = z.object({
     .string()
     .optional()
     .describe('Asks for Content-Disposition: attachment with this name (signed too).'),
+  bound: z
+    .literal('1')
+    .optional()
+    .describe(
+      "A playlist's segment URL, signed for the session it was given to: it plays only with that session's cookie.",
+    ),
 });
 const text = (mediaType: string, description: string): ResponseSpec => ({
   description,
@@ -370,10 +376,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
     path: '/objects/*key',
     operationId: 'getSignedObject',
     tag: 'player',
-    summary:
-      'An object of the local store through a hub-signed URL (the local counterpart of S3 presigned URLs)',
+    summary: 'An object through a hub-signed URL: a playlist segment (bound to a session) or a download',
     description:
-      'Present only when the hub serves the local object store (HATTAMA_OBJECTS=fs); with S3 the playlists carry presigned S3 URLs instead. The signature is the authorisation: the hub signs only after its policy check, and the URL expires (HATTAMA_PRESIGN_EXPIRY_SECONDS). `key` is the object key and may contain `/`. One `bytes=` Range is honoured (206); every object served or refused is in the audit log.',
+      "Every playlist's segment URLs point here, whatever the object store (the hub streams the object). A segment URL (`bound=1`) is signed for the session that got the playlist: it plays only with that session's cookie, and each fetch is checked again against the access policy from the fetching address (on or off site) and the viewer's sealed ranges. An unbound URL (a copy's download link on the local store) is authorised by its signature alone. URLs expire (HATTAMA_PRESIGN_EXPIRY_SECONDS). `key` is the object key and may contain `/`. One `bytes=` Range is honoured (206). Playback is audited per viewing and refusals one by one; requests without a valid credential are counted per address, audited in aggregate, and answered 429 past a burst.",
     access: 'signed-url',
     params: keyParam,
     paramDescriptions: {
@@ -394,10 +399,14 @@ export const OPERATIONS: readonly OperationSpec[] = [
     },
     problems: [
       'OBJECT_KEY_INVALID',
+      'UNAUTHENTICATED',
       'URL_SIGNATURE_INVALID',
       'URL_EXPIRED',
+      'FORBIDDEN',
+      'NOT_FOUND',
       'OBJECT_NOT_FOUND',
       'RANGE_NOT_SATISFIABLE',
+      'RATE_LIMITED',
     ],
   },
   // — copies —

@@ -62,6 +62,11 @@ export const PROBLEM_CODES = {
     statuses: [403],
     description: 'The object URL was not signed by this hub, or has been altered.',
   },
+  RATE_LIMITED: {
+    statuses: [429],
+    description:
+      'Too many object URLs without a valid credential from the address; Retry-After says when to try again.',
+  },
   URL_EXPIRED: {
     statuses: [403],
     description: 'The object URL has expired; reload the playlist for a fresh one.',

@@ -1,5 +1,10 @@
 // The review player's server side: HLS playlists, their service, and the hub-signed /objects route.
 export { hlsJsFile } from './assets.ts';
+export {
+  CREDENTIALLESS_ACTION,
+  CredentiallessGuard,
+  type CredentiallessGuardOptions,
+} from './credentialless-guard.ts';
 export { MIN_COMPRESSED_BYTES, acceptsGzip, gzipOnce } from './compressed-body.ts';
 export { HearingMediaCache, type CacheableHearing, type HearingRows } from './hearing-media-cache.ts';
 export {
@@ -29,6 +34,8 @@ export {
   contentTypeFor,
   parseRange,
   signedObjectsRoutes,
+  type BoundSession,
+  type ObjectGuard,
   type ObjectRefusal,
   type ServedObject,
   type SignedObjectsOptions,

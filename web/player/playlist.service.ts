@@ -11,10 +11,12 @@
  * needs ~1,800 URLs. Signing them afresh on every request costs an HMAC each on the local
  * store and a SigV4 signature each on S3; instead a URL is reused while it still has at
  * least (expiry − refresh window) of its life left, so a URL handed out is always valid
- * for 80–100 % of the configured expiry and never longer. An object URL carries no viewer
- * identity (neither S3's nor ours does), so reusing one across viewers grants nothing that
- * the policy check in front of the playlist did not already grant; the audit log records
- * who fetched which playlist, and the /objects route reports each segment it serves.
+ * for 80–100 % of the configured expiry and never longer.
+ *
+ * Bound URLs. With `signBound` and a request's `binding` (the viewer's session id), every
+ * segment URL is the hub's `/objects/...&bound=1` URL signed for that session alone, on
+ * either object store (docs/decisions/0016): the /objects route re-checks the session and
+ * the policy on every fetch. URLs and playlists are then cached per binding.
  */
 import { NotFoundError } from '../../core/index.ts';
 import type { HearingState, ObjectStore, Segment, Track } from '../../storage/index.ts';
@@ -59,6 +61,8 @@ export interface PlaylistServiceOptions {
   clock?: { now(): number };
   /** A URL is re-signed once it is older than this; default a fifth of the expiry, at most 60 s. */
   refreshAfterMs?: number;
+  /** Signs a URL for one session (UrlSigner.signBound); used when a request names its binding. */
+  signBound?: (key: string, options: { expirySeconds: number; binding: string }) => string;
   /** Bound on remembered URLs (about 300 bytes each); default 100,000. */
   maxCachedUrls?: number;
   /**
@@ -93,6 +97,7 @@ interface CachedPlaylist {
 
 export class PlaylistService {
   private readonly objects: Pick<ObjectStore, 'presignGet'>;
+  private readonly signBound: PlaylistServiceOptions['signBound'];
   private readonly expirySeconds: number;
   private readonly hubBase: string;
   private readonly clock: { now(): number };
@@ -109,6 +114,7 @@ export class PlaylistService {
       throw new RangeError('expirySeconds must be a positive integer');
     }
     this.objects = options.objects;
+    this.signBound = options.signBound;
     this.expirySeconds = options.expirySeconds;
     this.hubBase = (options.hubBase ?? '').replace(/\/+$/, '');
     this.clock = options.clock ?? Date;
@@ -168,7 +174,7 @@ export class PlaylistService {
   }
 
   /** One track's media playlist with fresh (or fresh enough) segment URLs. NotFoundError for an unknown track. */
-  async media(media: HearingMedia & { track: string }): Promise<string> {
+  async media(media: HearingMedia & { track: string; binding?: string }): Promise<string> {
     return (await this.mediaBody(media)).toString('utf8');
   }
 
@@ -177,7 +183,7 @@ export class PlaylistService {
    * (expiry − refresh window) of its life and the segment set, state and exclusions are
    * the same; otherwise rendered again (re-signing only the URLs that aged out).
    */
-  async mediaBody(media: HearingMedia & { track: string }): Promise<Buffer> {
+  async mediaBody(media: HearingMedia & { track: string; binding?: string }): Promise<Buffer> {
     if (!media.tracks.some((t) => t.name === media.track)) {
       throw new NotFoundError(`hearing ${media.hearing.id} has no track ${media.track}`, {
         hearingId: media.hearing.id,
@@ -187,14 +193,18 @@ export class PlaylistService {
     // Catalog rows are never changed once registered, only added, so counts and sums per
     // track identify the segment set; the state decides VOD or EVENT.
     const fingerprint = fingerprintOf(media);
-    const cacheKey = `${media.hearing.id}\n${media.track}\n${rangesKey(media.excludeRanges)}`;
+    const binding = this.signBound ? media.binding : undefined;
+    const cacheKey = `${media.hearing.id}\n${media.track}\n${rangesKey(media.excludeRanges)}\n${binding ?? ''}`;
     const cached = this.playlists.get(cacheKey);
     if (cached && cached.fingerprint === fingerprint && this.fresh(cached.oldestSignedAt, this.clock.now())) {
       return cached.body;
     }
     const shared = this.shared(media, fingerprint);
     const timeline = this.timelineOf(media, media.track, shared);
-    const signed = await this.signAll(timeline.entries.map((e) => e.segment.object_key));
+    const signed = await this.signAll(
+      timeline.entries.map((e) => e.segment.object_key),
+      binding,
+    );
     const body = Buffer.from(
       renderMediaPlaylist({
         timeline,
@@ -256,17 +266,28 @@ export class PlaylistService {
     });
   }
 
-  private async signAll(keys: readonly string[]): Promise<{ urls: string[]; oldestSignedAt: number }> {
+  private async signAll(
+    keys: readonly string[],
+    binding: string | undefined,
+  ): Promise<{ urls: string[]; oldestSignedAt: number }> {
     const now = this.clock.now();
     const out = new Array<string>(keys.length);
     const misses: Promise<void>[] = [];
     let oldestSignedAt = now;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const cached = this.urls.get(key);
+      const urlKey = binding === undefined ? key : `${binding}\n${key}`;
+      const cached = this.urls.get(urlKey);
       if (cached && this.fresh(cached.signedAt, now)) {
         out[i] = cached.url;
         if (cached.signedAt < oldestSignedAt) oldestSignedAt = cached.signedAt;
+        continue;
+      }
+      if (binding !== undefined && this.signBound) {
+        // An HMAC: synchronous and cheap, so no promise per URL.
+        const url = `${this.hubBase}${this.signBound(key, { expirySeconds: this.expirySeconds, binding })}`;
+        this.remember(urlKey, { url, signedAt: now });
+        out[i] = url;
         continue;
       }
       misses.push(

@@ -1,8 +1,15 @@
 /**
  * `GET /objects/<key>?expires=…&sig=…[&filename=…]`: the local object store's counterpart of
  * S3 presigned URLs (storage/objects/url-signer.ts). The hub hands these URLs out only
- * after the access-policy check; this route checks nothing but the signature and its
- * expiry, so a URL works for whoever holds it until it expires (as on S3).
+ * after the access-policy check. An unbound URL (a copy's download link) works for whoever
+ * holds it until it expires, as on S3. A bound one (`&bound=1`, every playlist's segment
+ * URL, on either object store: docs/decisions/0016) was signed for one session: it is
+ * verified against the session the fetch presents (`bound.sessionOf`), and then
+ * `bound.authorize` re-checks the policy for that viewer from the fetching address.
+ *
+ * Requests without a valid credential (bad or expired signature, a bound URL without its
+ * live session, a malformed key) go to the `guard` when there is one: counted per address,
+ * audited in aggregate, and answered 429 past a burst (valid URLs are never limited).
  *
  * Order of checks: the key's shape (400 OBJECT_KEY_INVALID: a key with `..` is refused
  * before anything else looks at it), the signature (403 URL_SIGNATURE_INVALID), the expiry
@@ -29,7 +36,19 @@ import {
 } from '../../storage/index.ts';
 import { problemFor, sendProblem } from '../middlewares/problem.ts';
 
-export type ObjectRefusal = 'invalid-key' | 'bad-signature' | 'expired' | 'not-found';
+export type ObjectRefusal = 'invalid-key' | 'bad-signature' | 'expired' | 'no-session' | 'not-found';
+
+/** What a bound URL's fetch needs of its session: the binding its URLs were signed with. */
+export interface BoundSession {
+  binding: string;
+}
+
+/** Counts refusals of requests that carry no valid credential, and limits their rate per address. */
+export interface ObjectGuard {
+  /** Seconds until the address may try again; null when under the limit. */
+  retryAfter(address: string | null): number | null;
+  refused(address: string | null, reason: string, options?: { limited?: boolean }): Promise<void>;
+}
 
 export interface ServedObject {
   status: 200 | 206;
@@ -39,15 +58,23 @@ export interface ServedObject {
   size: number;
 }
 
-export interface SignedObjectsOptions {
+export interface SignedObjectsOptions<S extends BoundSession = BoundSession> {
   objects: Pick<ObjectStore, 'get' | 'stat'>;
   signer: Pick<UrlSigner, 'verify'>;
-  /** Called before the bytes of a verified URL are sent (the audit log's "read"). */
-  onServed?: (key: string, req: Request, served: ServedObject) => void | Promise<void>;
+  /** Called before the bytes of a verified URL are sent (the audit log's "read"); `session` for a bound URL. */
+  onServed?: (key: string, req: Request, served: ServedObject, session: S | null) => void | Promise<void>;
   /** Called before a refusal is sent; `key` is as requested, which may be malformed. */
   onRefused?: (key: string, reason: ObjectRefusal, req: Request) => void | Promise<void>;
   /** For Cache-Control; the signer has its own clock for the expiry check itself. */
   clock?: { now(): number };
+  /** URLs signed for one session; without this, bound URLs are refused as badly signed. */
+  bound?: {
+    sessionOf(req: Request): Promise<S | null>;
+    /** Re-checks the policy for this fetch; throws (a HattamaError) to refuse. */
+    authorize(key: string, req: Request, session: S): Promise<void>;
+  };
+  /** Takes the credential-less refusals (instead of `onRefused`) and limits them per address. */
+  guard?: ObjectGuard;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -67,6 +94,11 @@ const REFUSALS: Record<ObjectRefusal, { status: number; code: string; title: str
   'invalid-key': { status: 400, code: 'OBJECT_KEY_INVALID', title: 'The object key is not valid' },
   'bad-signature': { status: 403, code: 'URL_SIGNATURE_INVALID', title: 'The URL signature is not valid' },
   expired: { status: 403, code: 'URL_EXPIRED', title: 'The URL has expired' },
+  'no-session': {
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    title: 'This URL plays only with the live session it was issued to',
+  },
   'not-found': { status: 404, code: 'OBJECT_NOT_FOUND', title: 'The object does not exist' },
 };
 
@@ -117,13 +149,33 @@ function keyOf(req: Request): string {
   return Array.isArray(raw) ? raw.join('/') : String(raw ?? '');
 }
 
-export function signedObjectsRoutes(options: SignedObjectsOptions): Router {
+export function signedObjectsRoutes<S extends BoundSession = BoundSession>(
+  options: SignedObjectsOptions<S>,
+): Router {
   const { objects, signer } = options;
   const clock = options.clock ?? Date;
   const r = Router();
 
   async function refuse(res: Response, req: Request, key: string, reason: ObjectRefusal, detail: string) {
-    await options.onRefused?.(key, reason, req);
+    if (options.guard && reason !== 'not-found') {
+      const address = req.socket.remoteAddress ?? null;
+      const wait = options.guard.retryAfter(address);
+      if (wait !== null) {
+        // Past the burst, a refusal is only counted and answered 429. A valid URL from the
+        // same address (a viewer behind the same NAT) still plays: only failures are limited.
+        await options.guard.refused(address, 'rate-limited', { limited: true });
+        res.setHeader('Retry-After', String(wait));
+        sendProblem(res, {
+          type: problemType('RATE_LIMITED'),
+          title: 'Too many requests without a valid credential',
+          status: 429,
+          code: 'RATE_LIMITED',
+          detail: `too many object URLs without a valid credential from this address; retry in ${wait} s`,
+        });
+        return;
+      }
+      await options.guard.refused(address, reason);
+    } else await options.onRefused?.(key, reason, req);
     const { status, code, title } = REFUSALS[reason];
     sendProblem(res, { type: problemType(code), title, status, code, detail });
   }
@@ -139,11 +191,26 @@ export function signedObjectsRoutes(options: SignedObjectsOptions): Router {
     const expires = single(params, 'expires');
     const sig = single(params, 'sig');
     const filename = single(params, 'filename');
-    if (typeof expires !== 'string' || typeof sig !== 'string' || filename === null) {
+    const boundParam = single(params, 'bound');
+    if (
+      typeof expires !== 'string' ||
+      typeof sig !== 'string' ||
+      filename === null ||
+      boundParam === null ||
+      (boundParam !== undefined && (boundParam !== '1' || filename !== undefined || !options.bound))
+    ) {
       await refuse(res, req, key, 'bad-signature', 'the URL must carry one expires and one sig parameter');
       return;
     }
-    const verdict = signer.verify({ key, expires, sig, filename });
+    let session: S | null = null;
+    if (boundParam === '1') {
+      session = (await options.bound!.sessionOf(req)) ?? null;
+      if (!session) {
+        await refuse(res, req, key, 'no-session', 'log in again and reload the playlist for fresh URLs');
+        return;
+      }
+    }
+    const verdict = signer.verify({ key, expires, sig, filename, binding: session?.binding });
     if (verdict === 'bad-signature') {
       await refuse(res, req, key, 'bad-signature', 'the URL was not signed by this hub or has been altered');
       return;
@@ -152,6 +219,9 @@ export function signedObjectsRoutes(options: SignedObjectsOptions): Router {
       await refuse(res, req, key, 'expired', 'the URL has expired; reload the playlist for a fresh one');
       return;
     }
+    // The URL is this session's: the policy is asked again (the viewer may have moved off
+    // site, lost the case or had the part sealed since the playlist was given).
+    if (session) await options.bound!.authorize(key, req, session);
     const info = await objects.stat(key);
     if (!info) {
       await refuse(res, req, key, 'not-found', `object ${key} does not exist`);
@@ -189,7 +259,7 @@ export function signedObjectsRoutes(options: SignedObjectsOptions): Router {
       return;
     }
     try {
-      await options.onServed?.(key, req, served);
+      await options.onServed?.(key, req, served, session);
     } catch (error) {
       body?.destroy();
       throw error;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock, silentLogger } from '../../core/index.ts';
+import { AccessRefusedError } from '../../court/index.ts';
 import { FsObjectStore, UrlSigner } from '../../storage/index.ts';
 import { errorHandler } from '../middlewares/problem.ts';
 import {
@@ -276,5 +277,115 @@ describe('parseRange', () => {
     expect(parseRange('bytes=100-', 100)).toBe('unsatisfiable');
     expect(parseRange('bytes=-0', 100)).toBe('unsatisfiable');
     expect(parseRange('bytes=0-', 0)).toBe('unsatisfiable');
+  });
+});
+
+describe('GET /objects/<key> with a URL bound to a session, behind a guard', () => {
+  let boundServer: http.Server;
+  let boundBase: string;
+  let counted: { address: string | null; reason: string; limited: boolean }[] = [];
+  const BURST = 5;
+  const authorized: string[] = [];
+
+  const get = (p: string, session?: string) =>
+    new Promise<Reply>((resolve, reject) => {
+      const { hostname, port } = new URL(boundBase);
+      const req = http.request(
+        { hostname, port, path: p, headers: session ? { 'x-test-session': session } : {} },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  beforeAll(async () => {
+    const app = express();
+    app.use(
+      signedObjectsRoutes({
+        objects,
+        signer,
+        clock,
+        bound: {
+          sessionOf: async (req) => {
+            const s = req.headers['x-test-session'];
+            return typeof s === 'string' && s.startsWith('live-') ? { binding: s } : null;
+          },
+          authorize: async (key, _req, session) => {
+            if (session.binding === 'live-off-site')
+              throw new AccessRefusedError('closed-hearing-off-site', 'not from here');
+            authorized.push(key);
+          },
+        },
+        guard: {
+          retryAfter: () => (counted.length >= BURST ? 30 : null),
+          refused: async (address, reason, options) => {
+            counted.push({ address, reason, limited: options?.limited ?? false });
+          },
+        },
+      }),
+    );
+    app.use(errorHandler(silentLogger()));
+    boundServer = http.createServer(app);
+    await new Promise<void>((resolve) => boundServer.listen(0, '127.0.0.1', resolve));
+    boundBase = `http://127.0.0.1:${(boundServer.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    boundServer?.closeAllConnections();
+    await new Promise<void>((resolve) => (boundServer ? boundServer.close(() => resolve()) : resolve()));
+  });
+
+  beforeEach(() => {
+    counted = [];
+    authorized.length = 0;
+  });
+
+  it('serves a bound URL to its own live session only, after the re-check', async () => {
+    const url = signer.signBound(KEY, { expirySeconds: 60, binding: 'live-a' });
+    const own = await get(url, 'live-a');
+    expect(own.status).toBe(200);
+    expect(own.body.equals(BYTES)).toBe(true);
+    expect(authorized).toEqual([KEY]);
+    expect(problem(await get(url, 'live-b'))).toMatchObject({ status: 403, code: 'URL_SIGNATURE_INVALID' });
+    expect(problem(await get(url))).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    // `bound=1` added to an unbound URL, or dropped from a bound one, is a bad signature.
+    expect(problem(await get(`${await signed()}&bound=1`, 'live-a'))).toMatchObject({
+      code: 'URL_SIGNATURE_INVALID',
+    });
+    expect(problem(await get(url.replace('&bound=1', ''), 'live-a'))).toMatchObject({
+      code: 'URL_SIGNATURE_INVALID',
+    });
+    expect(counted.map((c) => c.reason)).toEqual([
+      'bad-signature',
+      'no-session',
+      'bad-signature',
+      'bad-signature',
+    ]);
+  });
+
+  it('refuses a bound URL the policy no longer allows, serving nothing and counting nothing', async () => {
+    const url = signer.signBound(KEY, { expirySeconds: 60, binding: 'live-off-site' });
+    const reply = await get(url, 'live-off-site');
+    expect(problem(reply)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(counted).toEqual([]);
+  });
+
+  it('answers failing requests 429 past the burst, while a good URL from the same address still plays', async () => {
+    const forged = `/objects/${KEY}?expires=${Math.floor(clock.now() / 1000) + 60}&bound=1&sig=${'A'.repeat(22)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < BURST + 3; i++) statuses.push((await get(forged, 'live-a')).status);
+    expect(statuses).toEqual([...Array(BURST).fill(403), 429, 429, 429]);
+    const limited = await get(forged, 'live-a');
+    expect(problem(limited)).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    expect(limited.headers['retry-after']).toBe('30');
+    const good = signer.signBound(KEY, { expirySeconds: 60, binding: 'live-a' });
+    expect((await get(good, 'live-a')).status).toBe(200);
+    expect(counted.filter((c) => c.limited)).toHaveLength(4);
   });
 });

@@ -1,22 +1,23 @@
 /**
  * The review player's API: per-viewer HLS playlists after the policy check (sealed
- * parts absent), the deep-link position of a wall-clock time, and — for the local
- * object store — the hub-signed /objects route. Every playlist and segment served, and
- * every refusal, is in the audit log.
+ * parts absent), the deep-link position of a wall-clock time, and the hub-signed
+ * /objects route. Playlists list segment URLs bound to the viewer's session, on either
+ * object store; each fetch is re-checked by the playback service (docs/decisions/0016).
+ * Playback is audited per viewing, refusals one by one, and requests without a valid
+ * credential in aggregate per address.
  */
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { ValidationError, idSchema, isoTime, type Clock } from '../../core/index.ts';
-import type { AuditLog, ObjectStore, Repositories, UrlSigner } from '../../storage/index.ts';
-import type { AuthUser } from '../auth/index.ts';
-import type { AccessService } from '../../court/index.ts';
-import type { HearingsService } from '../../court/index.ts';
+import { ValidationError, idSchema, isoTime, type Clock, type Logger } from '../../core/index.ts';
+import type { AuditLog, ObjectStore, UrlSigner } from '../../storage/index.ts';
+import type { HearingsService, Person, PlaybackService } from '../../court/index.ts';
+import { UnauthenticatedError } from '../auth/index.ts';
 import { originOf } from '../middlewares/origin.ts';
 import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
 import {
+  CredentiallessGuard,
   HLS_CONTENT_TYPE,
-  HearingMediaCache,
   MIN_COMPRESSED_BYTES,
   acceptsGzip,
   gzipOnce,
@@ -35,17 +36,25 @@ const wallClockParam = z.iso.datetime({ offset: true });
 /** What express's res.send gave playlists before they were sent as cached bytes. */
 const PLAYLIST_CONTENT_TYPE = `${HLS_CONTENT_TYPE}; charset=utf-8`;
 
+/** The live session behind a request's cookie: its id binds the URLs given to it. */
+export interface PlayerSession {
+  binding: string;
+  person: Person;
+}
+
 export interface PlayerRoutesDeps {
-  repos: Repositories;
   objects: ObjectStore;
   signer: UrlSigner;
   hearings: HearingsService;
-  access: AccessService;
+  playback: PlaybackService;
   audit: AuditLog;
   clock: Clock;
+  logger: Logger;
   expirySeconds: number;
-  /** Resolves the session behind a cookie, to name who fetched a signed segment. */
-  userOf: (req: Request) => Promise<AuthUser | null>;
+  /** Resolves the live session behind a request's cookie (the /objects route is not behind the API's gate). */
+  sessionOf: (req: Request) => Promise<PlayerSession | null>;
+  /** Requests without a valid credential: per address, the burst before 429 and the window; defaults 60 per 60 s. */
+  credentialless?: { burst?: number; windowMs?: number };
 }
 
 /** A GET route the app answers before everything but the security headers (app.ts `hotRoutes`). */
@@ -63,6 +72,10 @@ export interface PlayerRoutes {
    * API route) rather than after the body parser and the public routers.
    */
   playlist: HotRoute;
+  /** Writes the open counts of credential-less requests now and forgets them (their limits too). */
+  flushCounts(): Promise<void>;
+  /** Writes the open counts of credential-less requests; the playback service closes its viewings itself. */
+  close(): Promise<void>;
 }
 
 export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
@@ -71,22 +84,36 @@ export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
     objects: d.objects,
     expirySeconds: d.expirySeconds,
     clock: d.clock,
+    signBound: (key, options) => d.signer.signBound(key, options),
   });
-  const cache = new HearingMediaCache();
+  const guard = new CredentiallessGuard({
+    audit: d.audit,
+    clock: d.clock,
+    ...d.credentialless,
+    onError: (error) => d.logger.error({ err: error }, 'could not audit refused object URLs'),
+  });
 
-  async function mediaFor(req: Request, hearing: Hearing, target: string): Promise<HearingMedia> {
-    const decision = await d.access.require({
-      user: personOf(req),
-      hearing,
-      action: 'recording.play',
+  /** The session the playlist's URLs are bound to; the administrator token has none, and plays nothing. */
+  function bindingOf(req: Request): string {
+    if (req.auth?.sessionId) return req.auth.sessionId;
+    if (req.user) return `account:${req.user.id}`;
+    throw new UnauthenticatedError();
+  }
+
+  async function mediaFor(
+    req: Request,
+    hearing: Hearing,
+    target: string,
+  ): Promise<HearingMedia & { binding: string }> {
+    const binding = bindingOf(req);
+    const rows = await d.playback.playlist({
+      person: personOf(req),
       origin: originOf(req),
+      sessionId: binding,
+      hearing,
       target,
     });
-    const rows = await cache.get(hearing, async () => ({
-      tracks: await d.repos.hearings.listTracks(hearing.id),
-      segments: await d.repos.segments.listByHearing(hearing.id),
-    }));
-    return { hearing, tracks: rows.tracks, segments: rows.segments, excludeRanges: decision.excludeRanges };
+    return { hearing, ...rows, binding };
   }
 
   const playlist: RequestHandler = async (req, res) => {
@@ -134,34 +161,58 @@ export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
     });
   });
 
-  if (d.objects.capabilities.presignedUrls === 'hub-signed') {
-    const auditObject = async (
-      req: Request,
-      key: string,
-      verdict: 'allow' | 'refuse',
-      reason: string | null,
-    ) => {
-      const user = await d.userOf(req).catch(() => null);
-      await d.audit.append({
-        actor: user?.login ?? 'signed-url',
-        role: user?.role ?? null,
-        action: 'segment.get',
-        hearingId: /^hearings\/([^/]+)\//.exec(key)?.[1] ?? null,
-        target: key.slice(0, 300),
-        address: req.socket.remoteAddress ?? null,
-        verdict,
-        reason,
-      });
-    };
-    r.use(
-      signedObjectsRoutes({
-        objects: d.objects,
-        signer: d.signer,
-        clock: d.clock,
-        onServed: (key, req) => auditObject(req, key, 'allow', null),
-        onRefused: (key, reason, req) => auditObject(req, key, 'refuse', reason),
-      }),
-    );
-  }
-  return { router: r, playlist: { path: '/api/hearings/:id/hls/:file', handler: playlist } };
+  // Every store: playlists list bound /objects URLs whatever the driver (S3 presigned URLs
+  // cannot be bound to a session), so the hub streams the segment after its re-check.
+  r.use(
+    signedObjectsRoutes<PlayerSession>({
+      objects: d.objects,
+      signer: d.signer,
+      clock: d.clock,
+      guard,
+      bound: {
+        sessionOf: d.sessionOf,
+        authorize: (key, req, session) =>
+          d.playback.segment({
+            person: session.person,
+            origin: originOf(req),
+            sessionId: session.binding,
+            key,
+          }),
+      },
+      // A good signature for an object that is gone: the path is authenticated, so its hearing is fact.
+      onRefused: (key, reason, req) =>
+        d.audit
+          .append({
+            actor: 'signed-url',
+            role: null,
+            action: 'object.get',
+            hearingId: /^hearings\/([^/]+)\//.exec(key)?.[1] ?? null,
+            target: key.slice(0, 300),
+            address: req.socket.remoteAddress ?? null,
+            verdict: 'refuse',
+            reason,
+          })
+          .then(() => undefined),
+      // Unbound URLs (a copy's download link) are audited per object; bound ones per viewing.
+      onServed: async (key, req, _served, session) => {
+        if (session) return;
+        await d.audit.append({
+          actor: 'signed-url',
+          role: null,
+          action: 'object.get',
+          hearingId: /^hearings\/([^/]+)\//.exec(key)?.[1] ?? null,
+          target: key.slice(0, 300),
+          address: req.socket.remoteAddress ?? null,
+          verdict: 'allow',
+          reason: null,
+        });
+      },
+    }),
+  );
+  return {
+    router: r,
+    playlist: { path: '/api/hearings/:id/hls/:file', handler: playlist },
+    flushCounts: () => guard.flushEnded(true),
+    close: () => guard.close(),
+  };
 }
