@@ -73,6 +73,26 @@ export default tseslint.config(
     },
   },
   {
+    // The adapters reach evidence through the court's services only: no repository in web/.
+    files: ['web/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/storage/index.ts'],
+              importNamePattern: '^(Repositories|\\w+Repository|cachedReads|createRepositories)$',
+              message:
+                'web/ reaches the catalog through the court module\'s services, never a repository (docs/architecture.md, "One door to the evidence").',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests and their support code may reach across modules and read the test environment.
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'import/no-restricted-paths': 'off', 'no-restricted-syntax': 'off' },

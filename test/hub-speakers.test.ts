@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { needsApproval } from '../court/index.ts';
 import type { CatalogDialect } from '../storage/index.ts';
-import { UserAccounts } from '../web/index.ts';
+import { UserAccounts } from '../court/index.ts';
 import { seedCourt, startTestHub, type CatalogSnapshot, type TestHub } from './support/hub-harness.ts';
 import { serviceAvailable } from './support/services.ts';
 

@@ -89,3 +89,30 @@ describe('the court and media layers', () => {
     ).toEqual([]);
   });
 });
+
+describe('one door to the evidence', () => {
+  async function restrictedImportMessages(filePath: string, code: string): Promise<string[]> {
+    const [result] = await eslint.lintText(code, { filePath });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  }
+
+  it('refuses a repository imported into web/', async () => {
+    for (const name of ['Repositories', 'HearingsRepository', 'cachedReads']) {
+      const messages = await restrictedImportMessages(
+        'web/routes/deliberate-violation.ts',
+        `import { ${name} } from '../../storage/index.ts';\nexport const r = ${name};\n`,
+      );
+      expect(messages, name).toHaveLength(1);
+      expect(messages[0]).toMatch(/court module's services/);
+    }
+  });
+
+  it('lets web/ import what is not a repository from storage', async () => {
+    expect(
+      await restrictedImportMessages(
+        'web/routes/fine.ts',
+        "import { UrlSigner } from '../../storage/index.ts';\nexport const u = UrlSigner;\n",
+      ),
+    ).toEqual([]);
+  });
+});

@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog, createRepositories, type Repositories } from '../storage/index.ts';
-import { hashPassword } from '../web/index.ts';
+import { hashPassword } from '../court/index.ts';
 import { seedCourtCase } from './support/catalog.ts';
 import { startTestHub, type TestHub } from './support/hub-harness.ts';
 

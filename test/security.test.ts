@@ -28,7 +28,7 @@ import { recordHearing } from '../cli/commands/demo.ts';
 import { startRole, type Role as StackRole, type Running } from '../cli/commands/serve.ts';
 import { MARKER_KINDS, createLogger, loadConfig, type Config } from '../core/index.ts';
 import type { AuditEntry } from '../storage/index.ts';
-import { UserAccounts } from '../web/index.ts';
+import { UserAccounts } from '../court/index.ts';
 import {
   batches,
   rawRequest,

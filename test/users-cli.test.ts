@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog, createRepositories, type Repositories } from '../storage/index.ts';
-import { verifyPassword } from '../web/index.ts';
+import { verifyPassword } from '../court/index.ts';
 
 let dataDir: string;
 let catalog: Catalog | null = null;

@@ -3,6 +3,4 @@ export type { BackendProbe } from './routes/health.routes.ts';
 export { problemFor, type Problem } from './middlewares/problem.ts';
 export { createHub, type Hub, type HubOptions } from './hub/create-hub.ts';
 export { hashNodeToken, RecorderGateway, type NodeLive } from './hub/recorder-gateway.ts';
-export { HearingsService, RecorderOfflineError } from '../court/index.ts';
-export { RegistrationRefusedError, SegmentRegistrationService } from '../court/index.ts';
 export * from './auth/index.ts';

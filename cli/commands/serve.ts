@@ -25,14 +25,8 @@ import {
 } from '../../recorder/index.ts';
 import { resolveFfmpegPath } from '../../media/index.ts';
 import { assertCompleteHandlers, JOB_NAMES } from '../../storage/index.ts';
-import {
-  authOptionsFromConfig,
-  createApp,
-  createHub,
-  hashNodeToken,
-  seedDemoUsers,
-  type Hub,
-} from '../../web/index.ts';
+import { authOptionsFromConfig, createApp, createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+import { seedDemoUsers } from '../../court/index.ts';
 import { adminToken, jobHandlers, openBackends, openObjectStore, type Backends } from '../backends.ts';
 
 export type Role = 'all' | 'hub' | 'worker' | 'recorder';

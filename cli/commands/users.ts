@@ -15,7 +15,7 @@ import {
   loadConfigWith,
 } from '../../core/index.ts';
 import { AuditLog, USER_ROLES } from '../../storage/index.ts';
-import { UserAccounts, type PasswordOutcome, type UserView } from '../../web/index.ts';
+import { UserAccounts, type PasswordOutcome, type UserView } from '../../court/index.ts';
 import { openBackends } from '../backends.ts';
 import { UsageError } from '../run-command.ts';
 

@@ -15,7 +15,8 @@ import { openBackends, type Backends } from '../../cli/backends.ts';
 import { auditVerifyText, verifyAuditChain } from '../../cli/commands/audit.ts';
 import { createLogger, loadConfig, type Logger } from '../../core/index.ts';
 import type { AuditVerifyResult, CatalogDialect, UserRole } from '../../storage/index.ts';
-import { createHub, hashNodeToken, hashPassword, type Hub } from '../../web/index.ts';
+import { createHub, hashNodeToken, type Hub } from '../../web/index.ts';
+import { hashPassword } from '../../court/index.ts';
 import { dropPgSchema } from './catalog.ts';
 import { TEST_PG_URL, runId } from './services.ts';
 

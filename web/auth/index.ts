@@ -1,11 +1,12 @@
 /**
- * Accounts and sessions of the hub: password hashing, the session service with log-in
- * rate limits, the express middlewares (authenticate, requireUser, requireRole,
- * csrfProtection, securityHeaders), the /api/auth routes, and the demo accounts.
+ * Log-ins over HTTP: the express middlewares (authenticate, requireUser, requireRole,
+ * csrfProtection, securityHeaders), the /api/auth routes and the administrator token's
+ * gate, over the court's session service (accounts, passwords and sessions are the
+ * court module's).
  */
 import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
-import type { Clock, Config, Logger } from '../../core/index.ts';
-import type { AuditEvent, Repositories, UserRole } from '../../storage/index.ts';
+import type { Config } from '../../core/index.ts';
+import type { AuditEvent, UserRole } from '../../storage/index.ts';
 import {
   auditAuthRefusals,
   authenticate,
@@ -17,20 +18,12 @@ import {
   securityHeaders,
   type CookieSecure,
 } from './middleware.ts';
-import { SessionService, sessionSettingsFromConfig, type SessionSettings } from './sessions.ts';
+import { sessionSettingsFromConfig, type SessionService, type SessionSettings } from '../../court/index.ts';
 
-export * from './errors.ts';
-export * from './passwords.ts';
-export * from './sessions.ts';
 export * from './middleware.ts';
-export * from './users.service.ts';
-export * from './demo-users.ts';
 
 export interface AuthOptions {
-  repos: Pick<Repositories, 'users' | 'sessions' | 'loginAttempts'>;
-  clock: Clock;
-  logger: Logger;
-  settings: SessionSettings;
+  sessions: SessionService;
   cookieSecure: CookieSecure;
   /** HSTS and upgrade-insecure-requests (the hub is served over https). */
   https?: boolean;
@@ -54,13 +47,7 @@ export interface Auth {
 }
 
 export function createAuth(o: AuthOptions): Auth {
-  const sessions = new SessionService({
-    repos: o.repos,
-    clock: o.clock,
-    logger: o.logger,
-    settings: o.settings,
-    audit: o.audit,
-  });
+  const sessions = o.sessions;
   return {
     sessions,
     securityHeaders: securityHeaders({ https: o.https ?? false, mediaOrigins: o.mediaOrigins ?? [] }),
@@ -73,10 +60,13 @@ export function createAuth(o: AuthOptions): Auth {
   };
 }
 
-/** The AuthOptions that come from configuration alone. */
-export function authOptionsFromConfig(
-  config: Config,
-): Pick<AuthOptions, 'settings' | 'cookieSecure' | 'https' | 'mediaOrigins'> {
+/** What the hub's log-ins take from configuration: the session lifetimes and the cookie's and headers' settings. */
+export interface HubAuthOptions extends Pick<AuthOptions, 'cookieSecure' | 'https' | 'mediaOrigins'> {
+  settings: SessionSettings;
+}
+
+/** The HubAuthOptions that come from configuration alone. */
+export function authOptionsFromConfig(config: Config): HubAuthOptions {
   return {
     settings: sessionSettingsFromConfig(config),
     cookieSecure: cookieSecureFromConfig(config),

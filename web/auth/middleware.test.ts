@@ -23,8 +23,8 @@ import {
   securityHeaders,
   type CookieSecure,
 } from './middleware.ts';
-import { SessionService } from './sessions.ts';
-import { UserAccounts } from './users.service.ts';
+import { SessionService } from '../../court/accounts/sessions.ts';
+import { UserAccounts } from '../../court/accounts/users.service.ts';
 
 const PASSWORD = 'a good long password';
 

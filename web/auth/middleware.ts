@@ -21,9 +21,14 @@ import { z } from 'zod';
 import { HattamaError, ValidationError, type Config } from '../../core/index.ts';
 import type { AuditEvent, UserRole } from '../../storage/index.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
-import { CsrfFailedError, ForbiddenError, LoginRateLimitedError, UnauthenticatedError } from './errors.ts';
-import { PASSWORD_MAX_LENGTH } from './passwords.ts';
-import type { AuthUser, ResolvedSession, SessionService } from './sessions.ts';
+import {
+  CsrfFailedError,
+  ForbiddenError,
+  LoginRateLimitedError,
+  UnauthenticatedError,
+} from '../../court/index.ts';
+import { PASSWORD_MAX_LENGTH } from '../../court/index.ts';
+import type { AuthUser, ResolvedSession, SessionService } from '../../court/index.ts';
 
 export const SESSION_COOKIE = 'hattama_session';
 export const CSRF_HEADER = 'x-csrf-token';

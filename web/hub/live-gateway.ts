@@ -17,7 +17,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Clock, Logger } from '../../core/index.ts';
 import type { CatalogChanges } from '../../storage/index.ts';
-import { SESSION_COOKIE, type SessionService } from '../auth/index.ts';
+import { SESSION_COOKIE } from '../auth/index.ts';
+import type { SessionService } from '../../court/index.ts';
 import {
   AccessRefusedError,
   inScope,

@@ -1,6 +1,5 @@
 import type { Request } from 'express';
-import type { Person } from '../../court/index.ts';
-import { UnauthenticatedError } from '../auth/index.ts';
+import { UnauthenticatedError, type Person } from '../../court/index.ts';
 
 /**
  * The person behind an API request: the session's account, or the `api-token` account

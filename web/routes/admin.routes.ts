@@ -9,15 +9,16 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { ValidationError, idSchema, lineSchema } from '../../core/index.ts';
 import type { CaseParticipant } from '../../storage/index.ts';
-import type { PasswordOutcome, UserAccounts, UserView } from '../auth/index.ts';
 import {
   needsApproval,
-  type AccountChanges,
   type ApprovalView,
   type ApprovalsService,
   type CasesService,
   type CourtsService,
   type Person,
+  type PasswordOutcome,
+  type UserAccounts,
+  type UserView,
 } from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
 import { personOf } from '../middlewares/person.ts';
@@ -65,33 +66,6 @@ export const loginParam = z.object({ login: z.string().min(1).max(64) });
 /** A participant as the API shows it; which account is linked is not shown, only whether one is. */
 export function participantView(p: CaseParticipant) {
   return { id: p.id, name: p.name, capacity: p.capacity, hasAccount: p.user_id !== null };
-}
-
-/**
- * UserAccounts as the court's approvals reach them (AccountChanges): an approved account
- * gets a generated password, shown once to the administrator who approved it — the
- * proposer never knows it.
- */
-export function accountChanges(accountsFor: (actor: Person) => UserAccounts): AccountChanges {
-  const system: Person = {
-    id: 'approvals',
-    login: 'approvals',
-    displayName: 'approvals',
-    role: 'administrator',
-  };
-  return {
-    checkCreate: (c) => accountsFor(system).checkNew(c),
-    async create(c, actor) {
-      const out = await accountsFor(actor).create({ ...c, password: undefined });
-      return { user: out.user, password: out.generatedPassword };
-    },
-    async checkRole(c) {
-      await accountsFor(system).get(c.login);
-    },
-    async setRole(c, actor) {
-      return { user: await accountsFor(actor).setRole(c.login, c.role) };
-    },
-  };
 }
 
 export interface AdminRoutesDeps {

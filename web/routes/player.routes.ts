@@ -10,8 +10,12 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { ValidationError, idSchema, isoTime, type Clock, type Logger } from '../../core/index.ts';
 import type { AuditLog, ObjectStore, UrlSigner } from '../../storage/index.ts';
-import type { HearingsService, Person, PlaybackService } from '../../court/index.ts';
-import { UnauthenticatedError } from '../auth/index.ts';
+import {
+  UnauthenticatedError,
+  type HearingsService,
+  type Person,
+  type PlaybackService,
+} from '../../court/index.ts';
 import { originOf } from '../middlewares/origin.ts';
 import { personOf } from '../middlewares/person.ts';
 import { parseOrThrow } from '../middlewares/validate.ts';
