@@ -184,28 +184,26 @@ describe('PlaylistService', () => {
   });
 
   it('serves a two-hour hearing’s playlist from memory once its URLs are signed', async () => {
-    // 2 h of 4 s segments on six tracks; the local store's real HMAC signer.
+    // 2 h of 4 s segments on six tracks; the local store's real HMAC signer. What is
+    // asserted is the work done (URLs signed), not the time: speed lives in the hub bench.
     const segments = segmentsOf(1800, ['video', 'mix', 'mic-1', 'mic-2', 'mic-3', 'mic-4']);
     const signer = new UrlSigner('playlist-service-speed-secret-0123456789');
+    let signed = 0;
     const objects = {
-      presignGet: async (key: string, o: PresignOptions) => signer.sign(key, o.expirySeconds),
+      presignGet: async (key: string, o: PresignOptions) => {
+        signed++;
+        return signer.sign(key, o.expirySeconds);
+      },
     };
     const service = new PlaylistService({ objects, expirySeconds: 300 });
     const media = { ...hearingMedia(segments), track: 'video' };
-    let t = performance.now();
     const cold = await service.media(media);
-    const coldMs = performance.now() - t;
     expect(uris(cold)).toHaveLength(1800);
-    const rounds = 200;
-    t = performance.now();
-    for (let i = 0; i < rounds; i++) await service.media({ ...media, segments: [...segments] });
-    const warmMs = (performance.now() - t) / rounds;
-    console.log(
-      `playlist of 1800 segments: first ${coldMs.toFixed(1)} ms, then ${warmMs.toFixed(3)} ms each`,
-    );
-    // Generous bounds for a busy CI machine; measured ~20 ms and ~0.3 ms.
-    expect(coldMs).toBeLessThan(1000);
-    expect(warmMs).toBeLessThan(10);
+    const signedCold = signed;
+    expect(signedCold).toBeGreaterThanOrEqual(1800);
+    for (let i = 0; i < 200; i++)
+      expect(await service.media({ ...media, segments: [...segments] })).toBe(cold);
+    expect(signed).toBe(signedCold);
   });
 });
 
