@@ -13,7 +13,7 @@ const serve = (role: 'all' | 'hub' | 'worker' | 'recorder') => async () =>
 const program = new Command()
   .name('hattama')
   .description(
-    'Records court hearings as tamper-evident evidence, transcribes them and produces signed brief protocols.',
+    'Records court hearings as tamper-evident evidence and serves them under the court’s access rules.',
   )
   .version(HATTAMA_VERSION)
   .showHelpAfterError('(run "hattama --help" for the commands)')
@@ -36,7 +36,7 @@ program
 
 program
   .command('worker')
-  .description('Run a job worker (integrity checks, transcription, protocols) of a scaled-out deployment.')
+  .description('Run a job worker (integrity checks, copies) of a scaled-out deployment.')
   .action(() => runCommand(serve('worker')));
 
 program
