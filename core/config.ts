@@ -79,6 +79,13 @@ export const CONFIG_KEYS = {
     unit: 'TCP port',
     doc: 'Port the hub listens on (0 picks a free one).',
   }),
+  workerPort: key({
+    env: 'HATTAMA_WORKER_PORT',
+    schema: int(0, 65535),
+    default: '8081',
+    unit: 'TCP port',
+    doc: "Port a worker's health endpoint listens on (0 picks a free one); apart from the hub's, so both roles run on one host.",
+  }),
   publicUrl: key({
     env: 'HATTAMA_PUBLIC_URL',
     schema: url(['http:', 'https:']).optional(),

@@ -368,6 +368,9 @@ function recordingSuite(backend: Backend, title: string): void {
       const bytes = await readObject(objects, rec.hearing.manifest_key!);
       expect(sha256Hex(bytes)).toBe(rec.hearing.manifest_sha256);
       expect(rec.summary.manifest.sha256).toBe(rec.hearing.manifest_sha256);
+      // The summary (`hattama demo --json`) names the file a person can open on the local store.
+      if (rec.summary.manifest.file !== null)
+        expect(sha256Hex(fs.readFileSync(rec.summary.manifest.file))).toBe(rec.hearing.manifest_sha256);
       const manifest = parseManifest(bytes);
       expect(manifest.hearing.id).toBe(rec.hearing.id);
       expect(manifest.tracks.map((t) => t.name).sort()).toEqual([...TRACKS].sort());

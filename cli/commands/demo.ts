@@ -3,8 +3,8 @@
  * microphones) on the embedded stack, stops it, waits for its manifest and prints a
  * summary. The same steps serve the end-to-end tests.
  */
-import path from 'node:path';
 import { createLogger, envIsSet, isoTime, loadConfigWith, type Config } from '../../core/index.ts';
+import { fsObjectDataFile } from '../../storage/index.ts';
 import { UsageError } from '../run-command.ts';
 import { DEMO, startRole, type Running } from './serve.ts';
 
@@ -100,7 +100,7 @@ export async function recordHearing(options: {
     manifest: {
       key: done.manifest_key!,
       sha256: done.manifest_sha256!,
-      file: config.objects === 'fs' ? path.join(config.objectsDir, `${done.manifest_key!}@`, 'data') : null,
+      file: config.objects === 'fs' ? fsObjectDataFile(config.objectsDir, done.manifest_key!) : null,
     },
     startedAt: done.started_at === null ? null : isoTime(done.started_at),
     stoppedAt: done.stopped_at === null ? null : isoTime(done.stopped_at),

@@ -238,10 +238,12 @@ export async function startRole(
     const app = hub?.app ?? createApp({ logger, probes: backends.probes, role });
     server = http.createServer(app);
     hub?.attach(server);
-    server.listen(config.port, config.host);
+    // A worker answers only its health check, on a port of its own: a hub may run on the same host.
+    const listenPort = role === 'worker' ? config.workerPort : config.port;
+    server.listen(listenPort, config.host);
     await once(server, 'listening');
     const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
+    const port = typeof address === 'object' && address ? address.port : listenPort;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     url = `http://${host}:${port}`;
     if (role === 'all') {

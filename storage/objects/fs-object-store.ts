@@ -72,6 +72,12 @@ interface FsMeta {
 
 const OBJECT_SUFFIX = '@';
 const DATA_FILE = 'data';
+
+/** Where the store rooted at `root` keeps the bytes of `key` (for people reading it with ordinary tools). */
+export function fsObjectDataFile(root: string, key: string): string {
+  validateObjectKey(key);
+  return path.join(root, 'objects', ...key.split('/')) + OBJECT_SUFFIX + path.sep + DATA_FILE;
+}
 const META_FILE = 'meta.json';
 /** Staging younger than this may belong to a put still running in another process. */
 const STALE_STAGING_MS = 60 * 60 * 1000;

@@ -36,7 +36,7 @@ export {
   type TrackName,
 } from './keys.ts';
 export { UrlSigner, contentDisposition, type SignedUrlParts, type UrlVerdict } from './url-signer.ts';
-export { FsObjectStore, type FsObjectStoreOptions } from './fs-object-store.ts';
+export { FsObjectStore, fsObjectDataFile, type FsObjectStoreOptions } from './fs-object-store.ts';
 export type { S3ObjectStoreOptions } from './s3-object-store.ts';
 
 export type ObjectStoreOptions =
