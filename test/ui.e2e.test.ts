@@ -20,6 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, silentLogger, type Config } from '../core/index.ts';
 import { recordHearing } from '../cli/commands/demo.ts';
 import { startRole, type Running } from '../cli/commands/serve.ts';
+import { UserAccounts } from '../court/index.ts';
+import { AuditLog } from '../storage/index.ts';
 import { REQUIRE_SERVICES } from './support/services.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -107,6 +109,11 @@ async function shot(page: Page, name: string): Promise<void> {
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(lang);
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.${lang}.png`), fullPage: false });
   }
+}
+
+/** A text of the page's dictionary in the page's current language (a string, so vite leaves the import alone). */
+async function uiText(page: Page, key: string): Promise<string> {
+  return page.evaluate(`import('/ui/i18n.js').then((m) => m.t(${JSON.stringify(key)}))`);
 }
 
 /** Where the hub says a wall-clock time lands in this viewer's playlist. */
@@ -445,6 +452,102 @@ describe.skipIf(!hasChromium)('the hub in real Chromium', () => {
         .getByTestId('speakers-form')
         .screenshot({ path: path.join(ARTIFACTS, `secretary-microphones.${lang}.png`) });
     }
+    await context.close();
+  });
+
+  it("makes a higher-court judge only with a second administrator's approval, which shows the password once", async () => {
+    const { repos, clock } = running.backends!;
+    // A second administrator, made as the host operator makes one (`hattama users add`).
+    await new UserAccounts({ repos, clock, audit: new AuditLog(repos.auditLog, clock), actor: 'cli' }).create(
+      {
+        login: 'e2e-admin-b',
+        role: 'administrator',
+        displayName: 'Second Administrator',
+        password: PASSWORD,
+      },
+    );
+
+    // Administrator A proposes: 202, the page says it waits, and nothing is made yet.
+    const { context: contextA, page: a } = await newPage();
+    await login(a, 'demo-admin');
+    await a.goto(`${base}/admin`);
+    await a.getByTestId('user-login').fill('e2e-higher-judge');
+    await a.getByTestId('user-display-name').fill('Higher Judge');
+    await a.getByTestId('user-role').selectOption('higher-court-judge');
+    // Its password is generated at approval: the field is off, so none is sent (400).
+    expect(await a.getByTestId('user-password').isDisabled()).toBe(true);
+    await a.getByTestId('user-submit').click();
+    const sent = a.getByTestId('user-message');
+    await expect.poll(() => sent.getAttribute('data-kind')).toBe('info');
+    expect(await sent.innerText()).toContain('e2e-higher-judge');
+    const ownRow = a.locator('[data-testid="approval-row"][data-state="pending"]', {
+      hasText: 'e2e-higher-judge',
+    });
+    await expect.poll(() => ownRow.count()).toBe(1);
+    const approvalId = (await ownRow.getAttribute('data-id'))!;
+    expect(await repos.users.findByLogin('e2e-higher-judge')).toBeUndefined();
+
+    // A cannot decide their own proposal: the buttons are greyed and say why, and the hub refuses too.
+    expect(await ownRow.getAttribute('data-own')).toBe('true');
+    expect(await ownRow.getByTestId('approval-approve').isDisabled()).toBe(true);
+    expect(await ownRow.getByTestId('approval-reject').isDisabled()).toBe(true);
+    expect(await ownRow.getByTestId('approval-own').innerText()).toBe(await uiText(a, 'reason.own-proposal'));
+    const refused = await a.evaluate(async (id) => {
+      const { csrfToken } = (await (await fetch('/api/auth/me')).json()) as { csrfToken: string };
+      const res = await fetch(`/api/admin/approvals/${id}/approve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+        body: '{}',
+      });
+      return {
+        status: res.status,
+        reason: ((await res.json()) as { details?: { reason?: string } }).details?.reason,
+      };
+    }, approvalId);
+    expect(refused).toEqual({ status: 403, reason: 'own-proposal' });
+    await shot(a, 'admin-approvals');
+    await contextA.close();
+
+    // Administrator B approves (press twice) and is shown the generated password, once.
+    const { context: contextB, page: b } = await newPage();
+    await login(b, 'e2e-admin-b');
+    await b.goto(`${base}/admin`);
+    const row = b.locator(`[data-testid="approval-row"][data-id="${approvalId}"]`);
+    await expect.poll(() => row.getAttribute('data-own')).toBe('false');
+    expect(await row.getByTestId('approval-approve').isDisabled()).toBe(false);
+    await row.getByTestId('approval-approve').click();
+    await row.getByTestId('approval-approve').click();
+    const secret = b.getByTestId('approval-secret-once');
+    await expect.poll(() => secret.isVisible(), { timeout: 15_000 }).toBe(true);
+    const password = (await b.getByTestId('approval-secret-value').innerText()).trim();
+    expect(password.length).toBeGreaterThanOrEqual(12);
+    expect(await b.getByTestId('approval-secret-title').innerText()).toContain('e2e-higher-judge');
+    expect(await b.getByTestId('approval-secret-hint').innerText()).toBe(
+      await uiText(b, 'admin.passwordOnce'),
+    );
+    expect(await b.getByTestId('approval-list-message').getAttribute('data-kind')).toBe('ok');
+    // No longer pending; listed among the approved, decided by B.
+    await expect.poll(() => row.count()).toBe(0);
+    await b.getByTestId('approvals-state').selectOption('approved');
+    const decided = b.locator(`[data-testid="approval-row"][data-id="${approvalId}"][data-state="approved"]`);
+    await expect.poll(() => decided.count()).toBe(1);
+    expect(await decided.innerText()).toContain('e2e-admin-b');
+    expect(await decided.getByTestId('approval-approve').count()).toBe(0);
+    // Once: a reload does not show it again.
+    await b.reload();
+    // Drawn again (nothing else is pending): the box stays hidden.
+    await expect.poll(() => b.getByTestId('approvals-empty').isVisible()).toBe(true);
+    expect(await secret.isHidden()).toBe(true);
+    await contextB.close();
+
+    // The account exists, with that role and that password.
+    expect((await repos.users.findByLogin('e2e-higher-judge'))?.role).toBe('higher-court-judge');
+    const { context, page } = await newPage();
+    await page.goto(`${base}/login`);
+    await page.getByTestId('login-name').fill('e2e-higher-judge');
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((u) => u.pathname === '/hearings');
     await context.close();
   });
 

@@ -1,9 +1,12 @@
 /**
  * The administrator's pages: courts, courtrooms, recorder nodes (a node's token is shown
- * once, when issued; only its hash is kept) and user accounts (a generated password is
- * shown once too).
+ * once, when issued; only its hash is kept), user accounts (a generated password is
+ * shown once too) and the changes that wait for a second administrator (separation of
+ * duties, docs/decisions/0018-separation-of-duties.md): a change that gives access to
+ * evidence or to the audit log answers 202 with a pending approval, which another
+ * administrator approves or rejects here.
  */
-import { get, post, seg } from './api.js';
+import { get, post, query, seg } from './api.js';
 import { t } from './i18n.js';
 import {
   busy,
@@ -13,8 +16,10 @@ import {
   formValues,
   h,
   label,
+  showError,
   showMessage,
   startPage,
+  timeEl,
 } from './page.js';
 
 export const ROLES = [
@@ -28,11 +33,20 @@ export const ROLES = [
   'auditor',
 ];
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/**
+ * Roles an account gets only through a second administrator's approval (the court's
+ * ROLES_NEEDING_APPROVAL; web/ui/ui.routes.test.ts keeps the two equal). For them the hub
+ * refuses a chosen password: one is generated at approval and shown to the approver.
+ */
+export const APPROVAL_ROLES = ['administrator', 'higher-court-judge', 'auditor'];
 
 let courts = [];
 let courtrooms = [];
 let recorders = [];
 let users = [];
+let approvals = [];
+/** The logged-in administrator's login: their own proposals are for someone else to decide. */
+let myLogin = null;
 
 const tbody = (testid) => byTestId(testid).querySelector('tbody');
 const courtName = (id) => courts.find((c) => c.id === id)?.name ?? id ?? '—';
@@ -97,8 +111,14 @@ function renderCourtrooms() {
   select.value = current;
 }
 
-function showSecret(prefix, title, value) {
+function showSecret(prefix, title, value, hintKey) {
   const box = byTestId(`${prefix}-once`);
+  const hint = byTestId(`${prefix}-hint`);
+  if (hint && hintKey) {
+    // data-i18n, so a language switch translates it like the rest of the page.
+    hint.dataset.i18n = hintKey;
+    hint.textContent = t(hintKey);
+  }
   byTestId(`${prefix}-title`).textContent = title;
   byTestId(`${prefix}-value`).textContent = value;
   box.hidden = false;
@@ -211,7 +231,147 @@ function renderUsers() {
   const select = byTestId('user-role');
   const current = select.value || 'party';
   select.replaceChildren(...ROLES.map((r) => h('option', { value: r, text: label('role', r) })));
+  // What the form's reset returns to (else the first option, administrator).
+  for (const option of select.options) option.defaultSelected = option.value === 'party';
   select.value = current;
+  syncPasswordField();
+}
+
+/**
+ * A role that waits for approval takes no password (the hub answers 400 to one): the field
+ * is disabled, so the form does not send it, and the hint says why.
+ */
+function syncPasswordField() {
+  const needsApproval = APPROVAL_ROLES.includes(byTestId('user-role').value);
+  const input = byTestId('user-password');
+  if (needsApproval) input.value = '';
+  input.disabled = needsApproval;
+  const hint = byTestId('user-password-hint');
+  hint.dataset.i18n = needsApproval ? 'approvals.passwordAtApproval' : 'admin.passwordHint';
+  hint.textContent = t(hint.dataset.i18n);
+}
+
+/** The change in the page's language, from its fields (the hub's `summary` is English). */
+function describeChange(a) {
+  const c = a.change ?? {};
+  switch (a.kind) {
+    case 'user.create': {
+      const inCourts = (c.courtIds ?? []).map(courtName).join(', ');
+      return t(inCourts ? 'approvals.kind.userCreateCourts' : 'approvals.kind.userCreate', {
+        login: c.login,
+        role: label('role', c.role),
+        courts: inCourts,
+      });
+    }
+    case 'user.role':
+      return t('approvals.kind.userRole', { login: c.login, role: label('role', c.role) });
+    case 'case.assign':
+      return t(c.validUntilMs === null ? 'approvals.kind.caseAssign' : 'approvals.kind.caseAssignUntil', {
+        login: c.userLogin,
+        caseId: c.caseId,
+        from: fmtDateTime(c.validFromMs),
+        until: fmtDateTime(c.validUntilMs),
+      });
+    case 'terminal.register':
+      return t('approvals.kind.terminalRegister', { id: c.id, name: c.name, court: courtName(c.courtId) });
+    case 'terminal.revoke':
+      return t('approvals.kind.terminalRevoke', { id: c.id });
+    default:
+      // A kind this page does not know yet: the hub's own words.
+      return a.summary;
+  }
+}
+
+/** What an approval made, shown once: a generated password or a terminal's token. */
+function showApproved({ approval, result }) {
+  showMessage(byTestId('approval-list-message'), 'ok', t('approvals.approved'), describeChange(approval));
+  if (result?.password)
+    showSecret(
+      'approval-secret',
+      t('admin.passwordFor', { login: result.user?.login ?? approval.change?.login }),
+      result.password,
+      'admin.passwordOnce',
+    );
+  else if (result?.token)
+    showSecret(
+      'approval-secret',
+      t('approvals.terminalTokenFor', { id: result.id }),
+      result.token,
+      'approvals.terminalTokenOnce',
+    );
+}
+
+function approvalRow(a) {
+  const message = byTestId('approval-list-message');
+  const own = a.proposedBy === myLogin;
+  const actions = [];
+  if (a.state === 'pending') {
+    // One's own proposal: the hub refuses the decision (403 own-proposal), so the buttons
+    // are greyed and say why rather than invite a refusal.
+    const ownNote = own ? `approval-own-${a.id}` : null;
+    const decide = (verb, cls) => {
+      const button = h('button', {
+        type: 'button',
+        class: cls ? `${cls} small` : 'small',
+        testid: `approval-${verb}`,
+        i18n: `approvals.${verb}`,
+        dataset: { labelKey: `approvals.${verb}` },
+        disabled: own,
+        'aria-describedby': ownNote,
+      });
+      if (!own)
+        confirmTwice(button, {
+          confirmKey: `approvals.${verb}Confirm`,
+          action: async () => {
+            await busy(button, message, async () => {
+              const out = await post(`/api/admin/approvals/${seg(a.id)}/${verb}`, {});
+              if (verb === 'approve') showApproved(out);
+              else showMessage(message, 'ok', t('approvals.rejected'), describeChange(out.approval));
+            });
+            // Decided here or (409, 403) elsewhere meanwhile: the list shows where it stands.
+            await Promise.all([loadApprovals(), loadUsers()]).catch((error) => showError(message, error));
+          },
+        });
+      return button;
+    };
+    actions.push(decide('approve', ''), decide('reject', 'danger'));
+    if (own)
+      actions.push(
+        h('span', {
+          class: 'approval-own',
+          id: ownNote,
+          testid: 'approval-own',
+          i18n: 'reason.own-proposal',
+        }),
+      );
+  }
+  return h(
+    'tr',
+    { testid: 'approval-row', dataset: { id: a.id, kind: a.kind, state: a.state, own: String(own) } },
+    h('td', { testid: 'approval-summary', text: describeChange(a) }),
+    h('td', {}, h('code', { text: a.proposedBy })),
+    h('td', {}, timeEl(a.proposedAt)),
+    h(
+      'td',
+      {},
+      h('span', {
+        class: `badge ${a.state === 'approved' ? 'ok' : a.state === 'rejected' ? 'bad' : ''}`,
+        text: label('approvalState', a.state),
+      }),
+    ),
+    h(
+      'td',
+      {},
+      a.decidedBy ? h('code', { text: a.decidedBy }) : '—',
+      a.decidedAt ? [' ', timeEl(a.decidedAt)] : null,
+    ),
+    h('td', { class: 'actions' }, actions),
+  );
+}
+
+function renderApprovals() {
+  tbody('admin-approvals').replaceChildren(...approvals.map(approvalRow));
+  byTestId('approvals-empty').hidden = approvals.length > 0;
 }
 
 // ------------------------------------------------------------------ loading
@@ -231,6 +391,11 @@ async function loadRecorders() {
 async function loadUsers() {
   users = (await get('/api/admin/users')).users ?? [];
   renderUsers();
+}
+async function loadApprovals() {
+  const state = byTestId('approvals-state').value;
+  approvals = (await get(`/api/admin/approvals${query({ state })}`)).approvals ?? [];
+  renderApprovals();
 }
 
 // ------------------------------------------------------------------ forms
@@ -259,7 +424,10 @@ function wireForm(testid, { submit, onDone }) {
     if (!check(form, message)) return;
     const ok = await busy(byTestId(`${testid}-submit`), message, async () => {
       const result = await submit(formValues(form));
-      showMessage(message, 'ok', t('admin.saved'));
+      // 202 { approval }: nothing is changed yet; a second administrator decides.
+      if (result?.approval)
+        showMessage(message, 'info', t('approvals.sent'), describeChange(result.approval));
+      else showMessage(message, 'ok', t('admin.saved'));
       return result ?? true;
     });
     if (ok) {
@@ -269,7 +437,14 @@ function wireForm(testid, { submit, onDone }) {
   });
 }
 
-async function init() {
+/** Shows the pending list, where a new proposal appears. */
+async function showPending() {
+  byTestId('approvals-state').value = 'pending';
+  await loadApprovals();
+}
+
+async function init(session) {
+  myLogin = session.user.login;
   wireForm('court', {
     submit: (v) => post('/api/admin/courts', { id: v.id, name: v.name }),
     onDone: loadCourts,
@@ -295,15 +470,23 @@ async function init() {
       return post('/api/admin/users', body);
     },
     onDone: async (out) => {
+      if (out.approval) return showPending();
       if (out.password)
         showSecret('user-password', t('admin.passwordFor', { login: out.user.login }), out.password);
       await loadUsers();
     },
   });
+  byTestId('user-role').addEventListener('change', syncPasswordField);
+  // After a reset the role is back to its default: the password field follows it.
+  byTestId('user-form').addEventListener('reset', () => setTimeout(syncPasswordField, 0));
+  byTestId('approvals-state').addEventListener('change', () =>
+    busy(null, byTestId('approval-list-message'), loadApprovals),
+  );
+  byTestId('approval-secret-hide').addEventListener('click', () => hideSecret('approval-secret'));
   byTestId('recorder-token-hide').addEventListener('click', () => hideSecret('recorder-token'));
   byTestId('user-password-hide').addEventListener('click', () => hideSecret('user-password'));
   await Promise.all([loadCourts(), loadCourtrooms()]);
-  await Promise.all([loadRecorders(), loadUsers()]);
+  await Promise.all([loadRecorders(), loadUsers(), loadApprovals()]);
 }
 
 void startPage({
@@ -314,5 +497,6 @@ void startPage({
     renderCourtrooms();
     renderRecorders();
     renderUsers();
+    renderApprovals();
   },
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_KINDS, MARKER_KINDS } from '../../core/index.ts';
 import { hlsJsFile } from '../player/assets.ts';
 import { REFUSAL_REASONS, ROLES } from '../../court/policy/index.ts';
+import { APPROVAL_REFUSALS, ROLES_NEEDING_APPROVAL } from '../../court/index.ts';
 import { UI_DIR, UI_PAGES, listUiAssets, uiRoutes } from './ui.routes.ts';
 
 type Dict = Record<string, string>;
@@ -323,6 +324,18 @@ describe('the dictionary', () => {
     for (const reason of REFUSAL_REASONS) expect(en, `reason.${reason}`).toHaveProperty([`reason.${reason}`]);
     for (const state of ['scheduled', 'recording', 'paused', 'stopped'])
       expect(en, `state.${state}`).toHaveProperty([`state.${state}`]);
+  });
+
+  it("names the court's refusals of an approval, and knows which roles wait for one", () => {
+    const en = i18n.DICTIONARY.en!;
+    for (const reason of APPROVAL_REFUSALS)
+      expect(en, `reason.${reason}`).toHaveProperty([`reason.${reason}`]);
+    // The administrator's page disables the password field for these roles (the hub
+    // generates one at approval); the list must be the court's own.
+    const listed = /export const APPROVAL_ROLES = \[([^\]]*)\]/.exec(js.get('admin.js') ?? '')?.[1];
+    expect(listed, 'admin.js exports APPROVAL_ROLES').toBeTruthy();
+    const roles = [...listed!.matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(new Set(roles)).toEqual(new Set(ROLES_NEEDING_APPROVAL));
   });
 
   it('has every key the pages and scripts use', () => {
