@@ -722,6 +722,43 @@ describe('copies', () => {
     expect(failures).toEqual([]);
   });
 
+  it('leaves out of a copy a range sealed while it waited to be made, or voids it', async () => {
+    const repos = world.stack.running.backends!.repos;
+    const range = { startMs: world.t0 + 4500, endMs: world.t0 + 5000 };
+    // Asked and sealed at once: the copy is made after the seal, or voided; never with the part.
+    const [asked, seal] = await Promise.all([
+      askCopy(party(), OPEN),
+      rawRequest(
+        world.stack.base,
+        asPerson(world.sessions.get('demo-judge')!, {
+          method: 'POST',
+          path: `/api/hearings/${OPEN}/sealed-ranges`,
+          body: {
+            start: new Date(range.startMs).toISOString(),
+            end: new Date(range.endMs).toISOString(),
+            reason: SECRET_REASON,
+          },
+          from: OFF_SITE,
+        }),
+      ),
+    ]);
+    expect(asked.status, asked.text).toBe(202);
+    expect(seal.status, seal.text).toBeLessThan(300);
+    const copyId = (asked.json as { copyId: string }).copyId;
+    const made = await until('the copy', 120_000, async () => {
+      const c = await repos.copies.find(copyId);
+      return c && ['ready', 'failed', 'voided'].includes(c.state) ? c : null;
+    });
+    const view = await ask(party(), { path: `/api/copies/${copyId}`, from: OFF_SITE });
+    expect(view.status, view.text).toBe(200);
+    const state = (view.json as { state: string }).state;
+    if (state === 'ready') {
+      const excluded = JSON.parse(made.excluded_ranges ?? '[]') as { startMs: number; endMs: number }[];
+      expect(excluded.some((x) => x.startMs <= range.startMs && x.endMs >= range.endMs)).toBe(true);
+    } else expect(state).toBe('voided');
+    expect(leaksIn(view.text, [SECRET_MARKER, SECRET_REASON, ...world.sealedKeys])).toEqual([]);
+  });
+
   it('makes a copy asked before a seal without the sealed part, voids one sealed after it was made, and stops its old links', async () => {
     const repos = world.stack.running.backends!.repos;
     const first = await askCopy(party(), OPEN);
