@@ -14,6 +14,7 @@
  */
 import crypto from 'node:crypto';
 import {
+  HattamaError,
   NotFoundError,
   isoTime,
   mergeRanges,
@@ -189,6 +190,80 @@ export class CopiesService {
       verdict: 'allow',
     });
     return { ...viewOf(copy), ...links };
+  }
+
+  /**
+   * Before a copy's bytes go out through a download link. The link is a bearer URL (unbound,
+   * as on S3), handed out while the copy was good; a seal or a lost right since then must
+   * stop it, not only the next `view`. So: the copy must still be ready, its requester may
+   * still download the recording (decided as at making, from the address they asked from),
+   * and nothing inside it may have been sealed since it was made (else it is voided here,
+   * as in `view`). A refusal is audited and thrown (403, `details.reason`). Keys that are
+   * not a copy's pass untouched.
+   */
+  async checkLink(r: { key: string; origin: Origin }): Promise<void> {
+    const m = /^hearings\/([^/]+)\/copies\/([^/.]+)\.[a-z0-9]+$/.exec(r.key);
+    if (!m) return;
+    const refuse = async (copy: Copy | undefined, reason: string, message: string): Promise<never> => {
+      await this.d.audit.append({
+        actor: 'signed-url',
+        role: null,
+        action: 'copy.download',
+        hearingId: m[1]!,
+        target: copy ? `${copy.id} ${r.key}` : r.key,
+        address: r.origin.address,
+        verdict: 'refuse',
+        reason,
+      });
+      throw new HattamaError('FORBIDDEN', message, { expected: true, status: 403, details: { reason } });
+    };
+    let copy = await this.d.repos.copies.find(m[2]!);
+    if (!copy || copy.hearing_id !== m[1] || (copy.mp4_key !== r.key && copy.txt_key !== r.key))
+      return refuse(copy, 'not-a-copy', 'this link is not one of a copy handed out');
+    if (copy.state !== 'ready')
+      return refuse(copy, copy.void_reason ?? 'copy-not-ready', copy.void_message ?? 'the copy is not ready');
+    const account = copy.viewer_user_id ? await this.d.repos.users.find(copy.viewer_user_id) : undefined;
+    const origin: Origin = { address: copy.requested_from };
+    if (!account) {
+      copy = await this.void(copy, {
+        person: null,
+        origin,
+        reason: 'requester-unknown',
+        message: 'the account that asked for this copy no longer exists',
+      });
+      return refuse(copy, 'requester-unknown', copy.void_message ?? '');
+    }
+    const person: Person = {
+      id: account.id,
+      login: account.login,
+      displayName: account.display_name,
+      role: account.role,
+    };
+    const decision = await this.d.access.decide({
+      user: person,
+      hearing: await this.hearing(copy.hearing_id),
+      action: 'recording.download',
+      origin,
+      target: copy.id,
+    });
+    if (!decision.allow) {
+      copy = await this.void(copy, { person, origin, reason: decision.reason, message: decision.message });
+      return refuse(copy, decision.reason, decision.message);
+    }
+    const newlySealed = uncovered(
+      clip(decision.excludeRanges, { fromMs: copy.from_ms, toMs: copy.to_ms }),
+      recordedExclusions(copy),
+    );
+    if (newlySealed.length > 0) {
+      copy = await this.void(copy, {
+        person,
+        origin,
+        reason: 'sealed-after-copy',
+        message: SEALED_AFTER_COPY,
+        detail: newlySealed.map((x) => `${isoTime(x.startMs)}/${isoTime(x.endMs)}`).join(' '),
+      });
+      return refuse(copy, 'sealed-after-copy', SEALED_AFTER_COPY);
+    }
   }
 
   /**

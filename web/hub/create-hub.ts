@@ -123,6 +123,7 @@ export function createHub(options: HubOptions): Hub {
     signer: o.signer,
     hearings,
     playback,
+    copies: court.copies,
     audit,
     clock: o.clock,
     logger: o.logger,

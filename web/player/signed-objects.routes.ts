@@ -73,6 +73,12 @@ export interface SignedObjectsOptions<S extends BoundSession = BoundSession> {
     /** Re-checks the policy for this fetch; throws (a HattamaError) to refuse. */
     authorize(key: string, req: Request, session: S): Promise<void>;
   };
+  /**
+   * Re-checks an unbound URL (a copy's download link) before its bytes go out; throws (a
+   * HattamaError, audited by the checker) to refuse. Without it, unbound URLs are served
+   * while their signature holds.
+   */
+  unbound?: { authorize(key: string, req: Request): Promise<void> };
   /** Takes the credential-less refusals (instead of `onRefused`) and limits them per address. */
   guard?: ObjectGuard;
 }
@@ -222,6 +228,7 @@ export function signedObjectsRoutes<S extends BoundSession = BoundSession>(
     // The URL is this session's: the policy is asked again (the viewer may have moved off
     // site, lost the case or had the part sealed since the playlist was given).
     if (session) await options.bound!.authorize(key, req, session);
+    else await options.unbound?.authorize(key, req);
     const info = await objects.stat(key);
     if (!info) {
       await refuse(res, req, key, 'not-found', `object ${key} does not exist`);

@@ -12,6 +12,7 @@ import { ValidationError, idSchema, isoTime, type Clock, type Logger } from '../
 import type { AuditLog, ObjectStore, UrlSigner } from '../../storage/index.ts';
 import {
   UnauthenticatedError,
+  type CopiesService,
   type HearingsService,
   type Person,
   type PlaybackService,
@@ -55,6 +56,8 @@ export interface PlayerRoutesDeps {
   clock: Clock;
   logger: Logger;
   expirySeconds: number;
+  /** Re-checks a copy's download link (an unbound URL) before its bytes go out. */
+  copies?: Pick<CopiesService, 'checkLink'>;
   /** Resolves the live session behind a request's cookie (the /objects route is not behind the API's gate). */
   sessionOf: (req: Request) => Promise<PlayerSession | null>;
   /** Requests without a valid credential: per address, the burst before 429 and the window; defaults 60 per 60 s. */
@@ -183,6 +186,13 @@ export function playerRoutes(d: PlayerRoutesDeps): PlayerRoutes {
             key,
           }),
       },
+      ...(d.copies
+        ? {
+            unbound: {
+              authorize: (key: string, req: Request) => d.copies!.checkLink({ key, origin: originOf(req) }),
+            },
+          }
+        : {}),
       // A good signature for an object that is gone: the path is authenticated, so its hearing is fact.
       onRefused: (key, reason, req) =>
         d.audit
