@@ -1,7 +1,7 @@
 /**
  * Opens the backends the configuration names. This is the one place that chooses
- * SQLite or PostgreSQL, the local directory or S3, the in-process queue or bull
- * (STYLE.md 5); the scaled-out drivers are imported only when chosen.
+ * SQLite or PostgreSQL, the local directory or S3, the in-process queue or bull; the
+ * scaled-out drivers are imported only when chosen.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';

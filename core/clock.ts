@@ -1,6 +1,6 @@
 /**
  * Wall-clock time behind an interface, so tests can move time by hand. Hattama's
- * times are UTC ISO 8601 with milliseconds (DESIGN.md invariants).
+ * times are UTC ISO 8601 with milliseconds (docs/architecture.md invariants).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 

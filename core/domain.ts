@@ -1,6 +1,6 @@
 /**
  * Domain vocabulary shared by every module: identifiers, track names, the marker
- * catalogue and the shapes of DESIGN.md ("Shared shapes"), as zod schemas so that the
+ * catalogue and the shapes of docs/architecture.md ("Shared shapes"), as zod schemas so that the
  * same rules check input at every boundary (HTTP, ws, files).
  */
 import { z } from 'zod';
@@ -55,7 +55,7 @@ export const epochMsSchema = z
   .min(Date.UTC(2000, 0, 1))
   .max(Date.UTC(2200, 0, 1));
 
-/** The standard marker catalogue (DESIGN.md), plus free text on any marker. */
+/** The standard marker catalogue (docs/architecture.md), plus free text on any marker. */
 export const MARKER_KINDS = [
   'opening',
   'identity-check',

@@ -1,5 +1,5 @@
 /**
- * The per-track hash chain of DESIGN.md:
+ * The per-track hash chain of docs/architecture.md:
  *   chain_i = sha256(chain_{i-1} | seq | start | duration | sha256(segment_i))
  * as the UTF-8 text `<prev hex>|<seq>|<start ISO 8601 ms>|<duration ms>|<segment hex>`.
  * The chain starts from a genesis value bound to the hearing and the track, so a segment

@@ -1,6 +1,6 @@
 /**
  * Wall-clock time ranges and the one rule for leaving sealed parts out, shared by the
- * review player (web/player), copies (recorder/copy) and the access policy (web/policy):
+ * review player (web/player), copies (media/copy) and the access policy (court/policy):
  * a segment that overlaps a sealed range by even a millisecond is left out whole — never
  * cut, because a re-encoded segment no longer matches the hash chain that proves the
  * recording — and every track of a hearing loses the same stretch of time, so alternate

@@ -3,7 +3,7 @@
  * assignments and courts from the catalog), what the hearing is (case, staff, sealed
  * ranges), and where the request comes from (the court network or a registered on-site
  * terminal). Every decision about recorded content, and every refusal, is appended to
- * the audit log (DESIGN.md invariants).
+ * the audit log (docs/architecture.md invariants).
  */
 import crypto from 'node:crypto';
 import type { Clock, Logger } from '../core/index.ts';

@@ -10,7 +10,7 @@
  *   dropped at once when the catalog's change token moves (a log-out, a disabled
  *   account, a new seal, a changed assignment). Without a change token (PostgreSQL)
  *   nothing is kept: every fetch is decided afresh.
- * - Playback is audited per viewing, not per request (DESIGN.md: every read is in the
+ * - Playback is audited per viewing, not per request (docs/architecture.md: every read is in the
  *   audit log — "who, what, when, from where"): one `recording.play` entry when a viewing
  *   starts (the first playlist of a hearing in a session) and one `recording.viewed`
  *   entry with the span fetched per track (first and last wall-clock time) when the

@@ -111,7 +111,7 @@ export class RecorderNode {
   static async create(options: RecorderNodeOptions): Promise<RecorderNode> {
     await checkFfmpeg(options.ffmpegPath, ffmpegNeeds(options.sources));
     const mics = options.sources.microphones;
-    // Fail at start, with one clear line, when espeak-ng is missing (STYLE.md 9).
+    // Fail at start, with one clear line, when espeak-ng is missing.
     const speechFiles =
       mics?.kind === 'speech'
         ? await prepareSpeechFiles({ phrases: mics.phrases, dir: speechCacheDir(options.spoolDir) })

@@ -1,5 +1,5 @@
 /**
- * The append-only, hash-chained audit log (DESIGN.md invariants): every read of a
+ * The append-only, hash-chained audit log (docs/architecture.md invariants): every read of a
  * recording, transcript or protocol and every refusal is one entry. Each entry's hash
  * covers the previous entry's hash, so an edited, deleted or inserted row breaks the
  * chain at that point; `verify` names the first broken entry.

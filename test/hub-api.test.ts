@@ -1,7 +1,7 @@
 /**
  * The hub's REST API against a real server (embedded backends, free port), with plain
  * `fetch`. Every refusal must be application/problem+json with a stable code, and must
- * leave the catalog exactly as it was (DESIGN.md: bad input changes nothing).
+ * leave the catalog exactly as it was (docs/architecture.md: bad input changes nothing).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

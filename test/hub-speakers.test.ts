@@ -2,7 +2,7 @@
  * The secretary's side of issue 6 against a real hub, on SQLite and on PostgreSQL: which
  * microphone belongs to whom (PUT/GET /api/hearings/:id/speakers and the hearing's
  * `speakers`), a case's participants (GET /api/cases/:id/participants), and the access
- * rules that moved from the routes into web/policy (preparing cases, watching the
+ * rules that moved from the routes into court/policy (preparing cases, watching the
  * recorders, a copy's requester, an assignment that is not in force). Every refusal is
  * problem+json with a stable code, changes nothing but the audit log, and is in it.
  */

@@ -3,7 +3,7 @@
  * store or the hub is away and catches up in order, and a recorder killed with -9 keeps
  * what it had, continues every hash chain after its restart and marks the gap. Each
  * scenario ends with the recording verified from the stored objects and the catalog
- * checked for lost, duplicated or non-contiguous segments (DESIGN.md, flow step 3).
+ * checked for lost, duplicated or non-contiguous segments (docs/architecture.md, flow step 3).
  *
  * The S3 scenario stops and starts a private RADOS Gateway (port 7490), never the
  * shared one on 7480 that other test files use at the same time.

@@ -565,7 +565,7 @@ const HEARING_ROUTES: readonly HearingRoute[] = [
 
 /**
  * The rules of issue 6 as this suite reads them, written out independently of
- * web/policy: null where the account may do this, else the reason it is refused.
+ * court/policy: null where the account may do this, else the reason it is refused.
  */
 function refusalOf(a: Account, h: HearingFacts, action: HearingAction, onSite: boolean): string | null {
   const runs =
@@ -658,7 +658,7 @@ const isAdmin = (a: Account) => a.role === 'administrator';
 const prepares = (a: Account) =>
   a.role === 'administrator' || (a.role === 'secretary' && (a.courts ?? []).includes('demo-court'));
 const preparesRefusal = (a: Account) => (a.role === 'secretary' ? 'not-of-this-court' : 'role-cannot');
-/** Who sees the demo case's participants (web/policy decideCase, written out independently). */
+/** Who sees the demo case's participants (court/policy decideCase, written out independently). */
 function demoCaseReadRefusal(a: Account): string | null {
   switch (a.role) {
     case 'administrator':

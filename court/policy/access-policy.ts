@@ -1,7 +1,7 @@
 /**
  * The access policy: the ONE place that decides who may do what with a hearing, and
- * from where (issue 6, item 2; DESIGN.md "Invariants"; the reasons for each rule are in
- * POLICY.md beside this file).
+ * from where (issue 6, item 2; docs/architecture.md "Invariants"; the reasons for each rule are in
+ * docs/decisions/0006-access-policy.md).
  *
  * Pure: the caller loads the viewer and the hearing, works out where the request comes
  * from (see `on-site.ts`) and passes the clock's `nowMs`; nothing here reads a clock, a
@@ -9,8 +9,7 @@
  * decision costs microseconds on every playlist and segment URL.
  *
  * The rules are written as switches over the viewer's role, the action and the hearing's
- * visibility that end in `satisfies never` (STYLE.md 11, after PeerTube's
- * `checkCanSeeVideo` switch over a video's privacy): adding a role, an action or a
+ * visibility that end in `satisfies never`: adding a role, an action or a
  * visibility does not compile until every rule has said what it means for it. At run
  * time anything unknown (a role string from an old row, say) is refused, never allowed.
  */
@@ -298,7 +297,7 @@ function watchesRecorders(role: Role): boolean {
 
 /**
  * Administrators run the system, not cases: evidence access is for the case's people
- * (DESIGN.md "Who uses it"), so an administrator sees no hearing and plays nothing. An
+ * (docs/architecture.md "Who uses it"), so an administrator sees no hearing and plays nothing. An
  * administrator who must review a case gets a second account in that capacity.
  */
 function forAdministrator(ctx: HearingContext): Decision {
@@ -432,7 +431,7 @@ function forJudge(ctx: HearingContext): Decision {
 /**
  * Parties and representatives review their own case's hearings: an open hearing from
  * anywhere; a closed one only on site and never as a copy, since a copy leaves the court
- * (DESIGN.md: "recordings of closed sessions are never served online to the parties").
+ * (docs/architecture.md: "recordings of closed sessions are never served online to the parties").
  * They may see a closed hearing listed from anywhere, so the page can tell them to come
  * to court. Sealed parts are withheld from them everywhere, on site included.
  */
@@ -490,7 +489,7 @@ function forCasePerson(ctx: HearingContext): Decision {
 /**
  * A higher-court judge assigned to the hearing's case reviews it whole during the
  * assignment: recording, transcript and protocol, closed hearings and sealed parts
- * included, from anywhere (DESIGN.md invariants). Reviewing is online; they do not take
+ * included, from anywhere (docs/architecture.md invariants). Reviewing is online; they do not take
  * copies, run or change the hearing.
  */
 function forHigherCourtJudge(ctx: HearingContext): Decision {

@@ -1,4 +1,4 @@
-/** Turns a refusal into the typed error that the hub answers as problem+json (STYLE.md 10). */
+/** Turns a refusal into the typed error that the hub answers as problem+json. */
 import { HattamaError } from '../../core/index.ts';
 import type { Allowed, Decision, RefusalReason } from './access-policy.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Is a request on site? DESIGN.md: closed hearings are reviewed by the parties only
+ * Is a request on site? docs/architecture.md: closed hearings are reviewed by the parties only
  * from a configured court network range or a registered on-site terminal. The address
  * matching is node:net's BlockList, which does the prefix arithmetic for IPv4 and IPv6
  * and matches IPv4-mapped IPv6 addresses (`::ffff:10.0.0.5`, what a dual-stack socket

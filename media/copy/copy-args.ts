@@ -1,10 +1,10 @@
 /**
- * Pure builders of the copy command (STYLE.md 6): one ffmpeg process turns the recorded
+ * Pure builders of the copy command: one ffmpeg process turns the recorded
  * segments of a hearing into ONE MP4 for a viewer — H.264 + AAC, `+faststart` so a browser
  * can play it while it downloads — made of
  *
  *   1. a title card: the lawful-use and personal-data notice (ru, kk, en) on black, with
- *      silence, for `notice.seconds` seconds (DESIGN.md: "every copy handed out carries a
+ *      silence, for `notice.seconds` seconds (docs/architecture.md: "every copy handed out carries a
  *      notice"); then
  *   2. the hearing itself — the `video` track (or black, for a hearing recorded without a
  *      camera) with a semi-transparent watermark in the bottom-right corner on every frame

@@ -1,5 +1,5 @@
 /**
- * The lawful-use and personal-data notice every copy carries (DESIGN.md: "every copy
+ * The lawful-use and personal-data notice every copy carries (docs/architecture.md: "every copy
  * handed out carries a notice that it may be used only lawfully and that personal data is
  * protected"), in the court's languages (ru, kk) and English: as the title card of the
  * video and, in full, as a UTF-8 text file beside it. Only the text file holds the copy's

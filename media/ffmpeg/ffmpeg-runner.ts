@@ -1,7 +1,7 @@
 /**
  * The one thin runner around fluent-ffmpeg: starts a spec, keeps the tail of ffmpeg's
  * stderr for errors, and stops ffmpeg with SIGINT so it closes its files cleanly
- * (SIGKILL only if it does not exit in time). STYLE.md 6.
+ * (SIGKILL only if it does not exit in time). docs/architecture.md.
  */
 import { EventEmitter } from 'node:events';
 import ffmpeg from 'fluent-ffmpeg';

@@ -1,6 +1,6 @@
 /**
  * Checks at start that the ffmpeg we will run exists and has what the capture needs
- * (STYLE.md 9), so a node fails with one clear line instead of a dead ffmpeg later.
+ *, so a node fails with one clear line instead of a dead ffmpeg later.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

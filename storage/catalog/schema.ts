@@ -139,7 +139,7 @@ export interface JobTable {
   finished_at: number | null;
 }
 
-/** The roles of web/policy, exactly; the users table CHECKs the same list (migration 0002). */
+/** The roles of court/policy, exactly; the users table CHECKs the same list (migration 0002). */
 export const USER_ROLES = [
   'administrator',
   'operator',
@@ -161,7 +161,7 @@ export interface UserTable {
   login: string;
   display_name: string;
   role: UserRole;
-  /** `scrypt$N$r$p$salt$hash` (web/auth/passwords.ts); never a plain password. */
+  /** `scrypt$N$r$p$salt$hash` (court/accounts/passwords.ts); never a plain password. */
   password_hash: string;
   locale: UserLocale;
   disabled_at: number | null;

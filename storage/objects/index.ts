@@ -1,6 +1,6 @@
 /**
  * The object store's public surface. The S3 driver is imported only when chosen, so the
- * embedded default never loads the minio client (STYLE.md habit 5).
+ * embedded default never loads the minio client (docs/architecture.md habit 5).
  */
 import type { Logger } from '../../core/index.ts';
 import { FsObjectStore } from './fs-object-store.ts';

@@ -1,6 +1,6 @@
 /**
  * The object store: where recordings, manifests and copies live. Two drivers, chosen by
- * configuration alone (DESIGN.md): a local directory for the embedded default, S3
+ * configuration alone (docs/architecture.md): a local directory for the embedded default, S3
  * (MinIO, RADOS Gateway) when scaled out. Both keep the same promises:
  *
  * - every key passes validateObjectKey before the backend is touched;

@@ -1,7 +1,7 @@
 /**
  * Hub-signed object URLs for the filesystem driver, the counterpart of S3 presigned URLs:
  * `/objects/<key>?expires=<unix s>&sig=<hex HMAC-SHA256>[&filename=...]`. The hub hands
- * one out only after the access-policy check (DESIGN.md: presigned URLs are short-lived),
+ * one out only after the access-policy check (docs/architecture.md: presigned URLs are short-lived),
  * and its /objects route serves the bytes only if verify() says 'ok'.
  */
 import crypto from 'node:crypto';

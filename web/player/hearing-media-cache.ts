@@ -2,7 +2,7 @@
  * The catalog rows a playlist needs, remembered for finished hearings. A playlist needs
  * every track's segments (the tracks share one timeline), which for a two-hour hearing is
  * ~10,800 rows: reading them costs far more than rendering the playlist. Once a hearing is
- * stopped and its manifest written, its segments are final (DESIGN.md: a recording is
+ * stopped and its manifest written, its segments are final (docs/architecture.md: a recording is
  * never modified after upload; the manifest is written when every segment is delivered),
  * so they are kept keyed by the manifest's SHA-256 and read again only if that changes.
  * A hearing still recording is read afresh on every request.

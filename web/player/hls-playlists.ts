@@ -33,7 +33,7 @@
  */
 import { mergeRanges, overlapsAny, widenAcrossTracks, type TimeRange } from '../../core/index.ts';
 
-// The sealed-part rule lives in core (recorder/copy applies it too); re-exported for this module's users.
+// The sealed-part rule lives in core (media/copy applies it too); re-exported for this module's users.
 export { mergeRanges, type TimeRange };
 
 /** The parts of a catalog segment row (storage `segments` table) the player needs. */

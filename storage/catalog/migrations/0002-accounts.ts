@@ -17,7 +17,7 @@ import type { CatalogDialect } from '../dialect.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Db = Kysely<any>;
 
-/** The role names of web/policy; kept here as literals because a shipped migration never changes. */
+/** The role names of court/policy; kept here as literals because a shipped migration never changes. */
 const ROLE_CHECK = sql`role in ('administrator', 'operator', 'secretary', 'judge', 'party', 'representative', 'higher-court-judge', 'auditor')`;
 
 export async function up(db: Db, _dialect: CatalogDialect): Promise<void> {

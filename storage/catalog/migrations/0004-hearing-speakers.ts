@@ -1,9 +1,9 @@
 /**
- * Which microphone belongs to whom (issue 6, the secretary's form; DESIGN.md flow step 1):
+ * Which microphone belongs to whom (issue 6, the secretary's form; docs/architecture.md flow step 1):
  * one row per microphone track of a hearing that the secretary (or the judge) has mapped,
  * either to a participant of the hearing's case or to a free label for someone who is not
  * a case participant in the catalog (the judge, the prosecutor, a witness, an interpreter).
- * The transcriber reads it to give each word its speaker (DESIGN.md "Transcript").
+ * The transcriber reads it to give each word its speaker (docs/architecture.md "Transcript").
  *
  * A table of its own rather than the `tracks.speaker` column of 0001: tracks appear only
  * when the recorder registers its first segment, and the mapping is made before the

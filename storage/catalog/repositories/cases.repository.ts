@@ -1,7 +1,7 @@
 /**
  * Cases, their participants (parties and representatives, linked to accounts) and the
  * higher-court judges assigned to them. I/O only: who may see what is decided by
- * web/policy from these facts.
+ * court/policy from these facts.
  */
 import type { CatalogDb } from '../catalog.ts';
 import type { Case, CaseAssignment, CaseParticipant, Hearing } from '../schema.ts';
