@@ -11,10 +11,12 @@ import { findOnPath, requireTool } from './tools.ts';
 const run = promisify(execFile);
 
 /**
- * The ffmpeg tests make and read media with: FFMPEG_PATH when set, else the static build
- * that `npm ci` installs (@ffmpeg-installer/ffmpeg), so no machine ffmpeg is needed.
+ * The ffmpeg tests make and read media with: FFMPEG_PATH when set, else Debian's on PATH
+ * (a build other than the recorder's, so reading media does not trust what wrote it),
+ * else the static build that `npm ci` installs (@ffmpeg-installer/ffmpeg): a machine with
+ * only Node still runs these suites.
  */
-export const FFMPEG = resolveFfmpegPath(process.env.FFMPEG_PATH);
+export const FFMPEG = process.env.FFMPEG_PATH ?? findOnPath('ffmpeg') ?? resolveFfmpegPath(undefined);
 
 /**
  * ffprobe: FFPROBE_PATH when set, else the one on PATH. No dependency of ours ships one
