@@ -18,7 +18,9 @@ import { startRole, type Running } from '../cli/commands/serve.ts';
 import { loadConfig, silentLogger, type Config } from '../core/index.ts';
 import { makeCopy, resolveFfmpegPath, type CopyResult } from '../media/index.ts';
 import { copyKey, type Hearing, type ObjectStore, type Segment } from '../storage/index.ts';
-import { FFMPEG, decodePcm, ffprobe, goertzelAmplitude } from './support/media.ts';
+import { FFMPEG, decodePcm, ffprobe, goertzelAmplitude, requireFfprobe } from './support/media.ts';
+
+const hasFfprobe = requireFfprobe('copy end-to-end');
 
 const run = promisify(execFile);
 
@@ -86,7 +88,7 @@ function sha256(bytes: Buffer): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
-describe('a copy of a recorded hearing', () => {
+describe.skipIf(!hasFfprobe)('a copy of a recorded hearing', () => {
   let tmp: string;
   let config: Config;
   let running: Running;

@@ -17,7 +17,7 @@ import { recordHearing, type DemoSummary } from '../cli/commands/demo.ts';
 import { startRole, type Running } from '../cli/commands/serve.ts';
 import { createLogger, loadConfig, sha256Hex, type Config } from '../core/index.ts';
 import { parseManifest, type Hearing, type ObjectStore, type Segment, type Track } from '../storage/index.ts';
-import { decodePcm, ffprobe, goertzelAmplitude, type Probe } from './support/media.ts';
+import { decodePcm, ffprobe, goertzelAmplitude, requireFfprobe, type Probe } from './support/media.ts';
 import { TEST_S3, runId, serviceAvailable } from './support/services.ts';
 
 const execFileAsync = promisify(execFile);
@@ -158,7 +158,8 @@ async function verifyWithCli(rec: Recording): Promise<{ code: number; stdout: st
   }
 }
 
-const s3 = await serviceAvailable('s3', 'recording to S3');
+const hasFfprobe = requireFfprobe('recording end-to-end');
+const s3 = hasFfprobe && (await serviceAvailable('s3', 'recording to S3'));
 
 // Both recordings start together; each suite waits for its own.
 const pending = new Map<Backend, Promise<Recording>>();
@@ -190,7 +191,7 @@ async function closeRecording(rec: Recording): Promise<void> {
 }
 
 function recordingSuite(backend: Backend, title: string): void {
-  describe.skipIf(backend === 's3' && !s3)(title, () => {
+  describe.skipIf(!hasFfprobe || (backend === 's3' && !s3))(title, () => {
     let rec: Recording;
 
     beforeAll(async () => {

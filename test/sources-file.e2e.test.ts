@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goertzelAmplitude } from './support/media.ts';
+import { goertzelAmplitude, requireFfprobe } from './support/media.ts';
 import {
   averageColour,
   frameMd5s,
@@ -110,7 +110,9 @@ async function record(copy: boolean): Promise<RunningSession> {
   return running;
 }
 
-describe('file sources (real ffmpeg, real segments)', () => {
+const hasFfprobe = requireFfprobe('file sources');
+
+describe.skipIf(!hasFfprobe)('file sources (real ffmpeg, real segments)', () => {
   it('encodes a looped camera file to H.264 cut every segment length, and loops each microphone file on its own track', async () => {
     const rec = await record(false);
     expect(rec.commandLines()[0]).toContain('-c:v libx264');

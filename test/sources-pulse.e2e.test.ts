@@ -22,13 +22,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goertzelAmplitude } from './support/media.ts';
+import { goertzelAmplitude, requireFfprobe } from './support/media.ts';
 import { makeMedia, probeFile, recordFor, trackPcm, type RunningSession } from './support/session-harness.ts';
-import { commandWorks, requireTool } from './support/tools.ts';
+import { commandWorks, findOnPath, requireTool } from './support/tools.ts';
 
 const SUITE = 'pulse microphones';
-/** Debian's ffmpeg has the pulse input; the static build the recorder bundles does not. */
-const PULSE_FFMPEG = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
+/** Debian's ffmpeg (on PATH) has the pulse input; the static build the recorder bundles does not. */
+const PULSE_FFMPEG = process.env.FFMPEG_PATH ?? findOnPath('ffmpeg') ?? 'ffmpeg';
 const TONES = [400, 700, 1000, 1300];
 const WAVE_MAP = 'front-left,front-right,front-center,lfe';
 const AUX_MAP = 'aux0,aux1,aux2,aux3';
@@ -48,7 +48,8 @@ const available =
     SUITE,
     `${PULSE_FFMPEG} has no pulse input`,
     'install Debian\'s ffmpeg ("apt-get install ffmpeg") or point FFMPEG_PATH at an ffmpeg built with libpulse',
-  );
+  ) &&
+  requireFfprobe(SUITE);
 
 let dir: string;
 let daemon: ChildProcess | null = null;

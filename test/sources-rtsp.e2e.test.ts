@@ -8,6 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requireFfprobe } from './support/media.ts';
 import { H264_CAMERA, RtspRelay, publishFakeCamera } from './support/rtsp-server.ts';
 import {
   probeFile,
@@ -41,7 +42,9 @@ afterAll(async () => {
   for (const s of sessions) s.cleanup();
 });
 
-describe('rtsp cameras (a local RTSP relay, real ffmpeg)', () => {
+const hasFfprobe = requireFfprobe('rtsp cameras');
+
+describe.skipIf(!hasFfprobe)('rtsp cameras (a local RTSP relay, real ffmpeg)', () => {
   it('stream-copies an H.264 camera: its own profile and resolution, cut at its key frames', async () => {
     await publish('h264', H264_CAMERA, '352x288');
     const rec = await recordFor({

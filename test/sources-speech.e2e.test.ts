@@ -15,17 +15,18 @@ import {
   speechCacheDir,
   speechFileName,
 } from '../recorder/sources/speech.ts';
-import { decodePcm } from './support/media.ts';
+import { decodePcm, requireFfprobe } from './support/media.ts';
 import { probeFile, recordFor, rmsDb, trackPcm } from './support/session-harness.ts';
 import { commandWorks, requireTool } from './support/tools.ts';
 
 const SUITE = 'speech microphones';
-const espeak = requireTool(
-  await commandWorks('espeak-ng', ['--version']),
-  SUITE,
-  'espeak-ng is not installed',
-  'run "apt-get install espeak-ng"',
-);
+const espeak =
+  requireTool(
+    await commandWorks('espeak-ng', ['--version']),
+    SUITE,
+    'espeak-ng is not installed',
+    'run "apt-get install espeak-ng"',
+  ) && requireFfprobe(SUITE);
 
 const PHRASES = [
   { text: 'Судебное заседание объявляется открытым. Слушается гражданское дело.', voice: 'ru' },

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FFPROBE } from './support/media.ts';
+import { FFPROBE, requireFfprobe } from './support/media.ts';
 import { waitForFfmpegNaming } from './support/processes.ts';
 import { joinSegments, startSession, type RunningSession } from './support/session-harness.ts';
 
@@ -21,7 +21,9 @@ afterAll(() => {
   for (const s of sessions) s.cleanup();
 });
 
-describe('test-pattern camera', () => {
+const hasFfprobe = requireFfprobe('test-pattern camera');
+
+describe.skipIf(!hasFfprobe)('test-pattern camera', () => {
   it('keeps the wall clock when its encoder is starved: frames are missed, not seconds', async () => {
     const SECONDS = 8;
     const running = await startSession({

@@ -22,15 +22,17 @@ import { recordHearing } from '../cli/commands/demo.ts';
 import { startRole, type Running } from '../cli/commands/serve.ts';
 import { UserAccounts } from '../court/index.ts';
 import { AuditLog } from '../storage/index.ts';
-import { REQUIRE_SERVICES } from './support/services.ts';
+import { FFMPEG } from './support/media.ts';
+import { findOnPath, requireTool } from './support/tools.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) {
-  const msg = 'UI end-to-end: Debian chromium is not installed (apt-get install chromium)';
-  if (REQUIRE_SERVICES) throw new Error(msg);
-  console.warn(`SKIPPED ${msg}`);
-}
+/** Debian's chromium on PATH (or CHROMIUM_PATH); playwright-core downloads no browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? findOnPath('chromium') ?? '';
+const hasChromium = requireTool(
+  fs.existsSync(CHROMIUM),
+  'UI end-to-end',
+  'Debian chromium is not on PATH',
+  'run "apt-get install chromium" or set CHROMIUM_PATH',
+);
 
 const PASSWORD = 'e2e-demo-password-1';
 const ARTIFACTS = path.resolve('test/artifacts/ui');
@@ -55,7 +57,7 @@ function makeMicFiles(): string[] {
       i === 3
         ? `sine=frequency=${f}:sample_rate=48000:duration=4,apad=whole_dur=30`
         : `sine=frequency=${f}:sample_rate=48000:duration=30`;
-    execFileSync('ffmpeg', [
+    execFileSync(FFMPEG, [
       '-hide_banner',
       '-loglevel',
       'error',

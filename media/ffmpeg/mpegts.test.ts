@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FFMPEG, FFPROBE, requireFfprobe } from '../../test/support/media.ts';
 import {
   MIN_SEGMENT_PACKETS,
   padShortSegment,
@@ -12,12 +13,15 @@ import {
   TS_PACKET,
 } from './mpegts.ts';
 
+/** The tests that read the result with ffprobe skip without it (decision 0023). */
+const withFfprobe = it.skipIf(!requireFfprobe('MPEG-TS recovery read by ffprobe'));
+
 // Real ffmpeg makes the input: a 3 s tone as MPEG-TS starting at 4 s of media time.
 let file: string;
 beforeAll(() => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hattama-ts-'));
   file = path.join(dir, 'tone.ts');
-  execFileSync('ffmpeg', [
+  execFileSync(FFMPEG, [
     '-hide_banner',
     '-loglevel',
     'error',
@@ -51,7 +55,7 @@ describe('MPEG-TS recovery', () => {
     expect(r.endSeconds).toBeLessThan(7.2);
   });
 
-  it('keeps whole packets and cuts a torn tail', async () => {
+  withFfprobe('keeps whole packets and cuts a torn tail', async () => {
     const torn = `${file}.torn`;
     const full = fs.readFileSync(file);
     const cut = Math.floor(full.length / 2) + 77; // mid-packet, as a crash leaves it
@@ -64,7 +68,7 @@ describe('MPEG-TS recovery', () => {
     expect(r.endSeconds).toBeLessThan(6);
     // ffprobe still reads what was kept.
     const probed = execFileSync(
-      'ffprobe',
+      FFPROBE,
       ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', torn],
       {
         encoding: 'utf8',
@@ -81,10 +85,10 @@ describe('MPEG-TS recovery', () => {
     expect(ptsRange(data)).toBeNull();
   });
 
-  it('pads a segment of a few AAC frames with null packets, so ffprobe reads it as MPEG-TS', () => {
+  withFfprobe('pads a segment of a few AAC frames with null packets, so ffprobe reads it as MPEG-TS', () => {
     // What a run stopped just after a segment boundary leaves: 10 ms of sound, 7 packets.
     const tiny = path.join(path.dirname(file), 'tiny.ts');
-    execFileSync('ffmpeg', [
+    execFileSync(FFMPEG, [
       ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
       ...['-i', 'sine=frequency=440:sample_rate=48000:duration=0.01'],
       ...['-c:a', 'aac', '-ac', '1', '-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts', tiny],
@@ -99,7 +103,7 @@ describe('MPEG-TS recovery', () => {
     expect(after.subarray(0, before.length).equals(before), 'the media bytes are untouched').toBe(true);
     expect(ptsRange(after)).toEqual({ ...ptsRange(before)!, packets: MIN_SEGMENT_PACKETS });
     const probed = execFileSync(
-      'ffprobe',
+      FFPROBE,
       [
         ...['-v', 'error', '-show_entries', 'format=format_name:stream=codec_name,sample_rate,channels'],
         ...['-of', 'json', tiny],

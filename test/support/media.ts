@@ -5,12 +5,36 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { resolveFfmpegPath } from '../../media/index.ts';
+import { findOnPath, requireTool } from './tools.ts';
 
 const run = promisify(execFile);
 
-/** Debian's ffmpeg tools; FFMPEG_PATH/FFPROBE_PATH point elsewhere when set. */
-export const FFPROBE = process.env.FFPROBE_PATH ?? '/usr/bin/ffprobe';
-export const FFMPEG = process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg';
+/**
+ * The ffmpeg tests make and read media with: FFMPEG_PATH when set, else Debian's on PATH
+ * (a build other than the recorder's, so reading media does not trust what wrote it),
+ * else the static build that `npm ci` installs (@ffmpeg-installer/ffmpeg): a machine with
+ * only Node still runs these suites.
+ */
+export const FFMPEG = process.env.FFMPEG_PATH ?? findOnPath('ffmpeg') ?? resolveFfmpegPath(undefined);
+
+/**
+ * ffprobe: FFPROBE_PATH when set, else the one on PATH. No dependency of ours ships one
+ * (see docs/decisions/0023-fresh-machine-tests.md), so suites that measure media with it
+ * skip without it: call `requireFfprobe` at the top of the file.
+ */
+export const FFPROBE = process.env.FFPROBE_PATH ?? findOnPath('ffprobe') ?? 'ffprobe';
+const HAS_FFPROBE = process.env.FFPROBE_PATH !== undefined || findOnPath('ffprobe') !== null;
+
+/** Whether ffprobe is here; prints why `suite` skips, or throws under HATTAMA_TEST_REQUIRE_SERVICES=1. */
+export function requireFfprobe(suite: string): boolean {
+  return requireTool(
+    HAS_FFPROBE,
+    suite,
+    'ffprobe is not on PATH',
+    'run "apt-get install ffmpeg" (Debian\'s ffmpeg brings ffprobe) or set FFPROBE_PATH',
+  );
+}
 
 export interface ProbedStream {
   codecType: string;

@@ -5,6 +5,8 @@
  * HATTAMA_TEST_REQUIRE_SERVICES=1 (set by .ci/run) it fails the run.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { REQUIRE_SERVICES } from './services.ts';
 
@@ -18,6 +20,24 @@ export async function commandWorks(command: string, args: string[], expect?: Reg
   } catch {
     return false;
   }
+}
+
+/**
+ * The first executable named `name` on PATH, or null. Tests look tools up on PATH (not at
+ * /usr/bin/…) so that a PATH holding only node and npm hides them, as on a fresh machine.
+ */
+export function findOnPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // Not here: try the next directory.
+    }
+  }
+  return null;
 }
 
 /**
