@@ -4,27 +4,12 @@
  * from where; nothing here reads HTTP.
  */
 import { isoTime } from '../core/index.ts';
-import type { AuditEntry, Repositories } from '../storage/index.ts';
+import type { AuditEntry, AuditSearch, Repositories } from '../storage/index.ts';
 import type { AccessService } from './access.service.ts';
 import type { Origin, Person } from './requester.ts';
 
-/** What the auditor filters by; every field given narrows the result. */
-export interface AuditQuery {
-  hearingId?: string | undefined;
-  /** A login (compared lower-case, as logins are) or a system actor such as `anonymous`. */
-  actor?: string | undefined;
-  verdict?: AuditEntry['verdict'] | undefined;
-  /** The entries about the hearings of this case number. */
-  caseNumber?: string | undefined;
-  /** From this time (ms since the epoch), inclusive. */
-  fromMs?: number | undefined;
-  /** Up to this time (ms since the epoch), exclusive. */
-  toMs?: number | undefined;
-  /** Only entries older than this one: the cursor of the previous page. */
-  beforeSeq?: number | undefined;
-  /** The newest this many of the matching entries. */
-  limit: number;
-}
+/** What the auditor filters by; every field given narrows the result (the repository's search). */
+export type AuditQuery = AuditSearch;
 
 export interface AuditPage {
   /** Oldest first. */

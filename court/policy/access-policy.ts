@@ -13,7 +13,7 @@
  * visibility does not compile until every rule has said what it means for it. At run
  * time anything unknown (a role string from an old row, say) is refused, never allowed.
  */
-import type { HearingState } from '../../storage/index.ts';
+import { USER_ROLES, type HearingState, type UserRole } from '../../storage/index.ts';
 import { ValidationError, mergeRanges, type TimeRange } from '../../core/index.ts';
 
 export type { TimeRange };
@@ -21,17 +21,9 @@ export type { TimeRange };
 // ---------------------------------------------------------------------------
 // Vocabulary
 
-export const ROLES = [
-  'administrator',
-  'operator',
-  'secretary',
-  'judge',
-  'party',
-  'representative',
-  'higher-court-judge',
-  'auditor',
-] as const;
-export type Role = (typeof ROLES)[number];
+/** The roles: one list, the catalog's (the users table CHECKs it). */
+export const ROLES = USER_ROLES;
+export type Role = UserRole;
 
 /** Actions on one hearing; `decide` needs the hearing's facts for these. */
 export const HEARING_ACTIONS = [

@@ -139,7 +139,7 @@ export interface JobTable {
   finished_at: number | null;
 }
 
-/** The roles of court/policy, exactly; the users table CHECKs the same list (migration 0002). */
+/** The roles, the one list (the access policy's ROLES is this); the users table CHECKs it (migration 0002). */
 export const USER_ROLES = [
   'administrator',
   'operator',

@@ -17,6 +17,7 @@ import { UsersRepository } from './users.repository.ts';
 
 export type { HearingSpeaker, SpeakerEntry } from './hearing-speakers.repository.ts';
 export type { HearingPageQuery } from './hearings.repository.ts';
+export type { AuditSearch } from './audit-log.repository.ts';
 
 export {
   ApprovalsRepository,
