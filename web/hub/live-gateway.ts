@@ -158,7 +158,16 @@ export class LiveGateway {
     this.checking ??= (async () => {
       this.lastFullCheck = this.d.clock.now();
       try {
-        await Promise.all([...this.clients].map((c) => this.recheckOne(c)));
+        // One check per session and place, however many feeds it holds open: a console
+        // with many tabs (or 10,000 idle sockets) costs one session read a pass, not one each.
+        const groups = new Map<string, Client[]>();
+        for (const c of this.clients) {
+          const key = `${c.token}\u0000${c.origin.address ?? ''}\u0000${c.origin.terminalToken ?? ''}`;
+          const group = groups.get(key);
+          if (group) group.push(c);
+          else groups.set(key, [c]);
+        }
+        await Promise.all([...groups.values()].map((group) => this.recheckGroup(group)));
       } finally {
         this.checking = null;
       }
@@ -166,14 +175,26 @@ export class LiveGateway {
     return this.checking;
   }
 
-  private async recheckOne(c: Client): Promise<void> {
+  /** Checks the session and watch scope of feeds that share one session and place. */
+  private async recheckGroup(group: readonly Client[]): Promise<void> {
+    const first = group[0]!;
     try {
-      const ended = await this.d.sessions.whyNotLive(c.token);
-      if (ended) return this.end(c, SESSION_ENDED_CLOSE, ended.reason);
-      c.scope = await this.d.nodes.watchScope(c.person, c.origin);
+      const ended = await this.d.sessions.whyNotLive(first.token);
+      if (ended) {
+        for (const c of group) this.end(c, SESSION_ENDED_CLOSE, ended.reason);
+        return;
+      }
+      const scope = await this.d.nodes.watchScope(first.person, first.origin);
+      for (const c of group) c.scope = scope;
     } catch (error) {
-      if (error instanceof AccessRefusedError) return this.end(c, NOT_ALLOWED_CLOSE, 'recorders-not-watched');
-      this.d.logger.warn({ err: error, userId: c.person.id }, 'live feed: could not check a session again');
+      if (error instanceof AccessRefusedError) {
+        for (const c of group) this.end(c, NOT_ALLOWED_CLOSE, 'recorders-not-watched');
+        return;
+      }
+      this.d.logger.warn(
+        { err: error, userId: first.person.id },
+        'live feed: could not check a session again',
+      );
     }
   }
 
